@@ -1,0 +1,135 @@
+"""Settings, read in one place.
+
+Sources, highest priority first: keyword arguments, ``MAESTRO_*`` environment
+variables (nested fields with ``__``, e.g. ``MAESTRO_API__PORT=9000``), the TOML
+file named by ``MAESTRO_CONFIG`` or ``./maestro.toml`` if present, then defaults.
+Every default is the embedded profile: SQLite, in-process coordination, the
+offline model. Scale-out is chosen purely by URLs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from maestro.errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_COORD_URL",
+    "DEFAULT_DATABASE_URL",
+    "ApiSettings",
+    "Settings",
+    "redact_url",
+]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./maestro.db"
+DEFAULT_COORD_URL = "memory://"
+STORAGE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+COORD_SCHEMES = ("memory", "redis", "rediss")
+
+
+class ApiSettings(BaseModel):
+    """The HTTP service."""
+
+    host: str = "127.0.0.1"
+    """Interface ``maestro serve`` binds to."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    """TCP port ``maestro serve`` listens on."""
+    workers: int = Field(default=1, ge=1)
+    """Uvicorn worker processes."""
+
+
+class Settings(BaseSettings):
+    """All of Maestro's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MAESTRO_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """Storage: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user@host/db``."""
+    coord_url: str = DEFAULT_COORD_URL
+    """Coordination (limits, cache, locks, events): ``memory://`` or ``redis://host:port/db``."""
+    key_prefix: str = "maestro:"
+    """Prefix of every key Maestro writes to the coordination backend."""
+    auto_migrate: bool = True
+    """Run pending migrations on first use (the embedded default); off for managed deployments."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Minimum level of the structured JSON logs."""
+    log_json: bool = True
+    """Structured JSON logs (True) or plain text lines (False)."""
+    api: ApiSettings = ApiSettings()
+    """The HTTP service."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, v: str) -> str:
+        scheme = v.split("://", 1)[0]
+        if scheme not in STORAGE_SCHEMES:
+            raise ValueError(
+                f"unsupported storage URL scheme {scheme!r}; accepted: {', '.join(STORAGE_SCHEMES)}"
+            )
+        return v
+
+    @field_validator("coord_url")
+    @classmethod
+    def _check_coord_url(cls, v: str) -> str:
+        scheme = v.split("://", 1)[0]
+        if scheme not in COORD_SCHEMES:
+            raise ValueError(
+                f"unsupported coordination URL scheme {scheme!r}; accepted: {', '.join(COORD_SCHEMES)}"
+            )
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("MAESTRO_CONFIG", "maestro.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        elif "MAESTRO_CONFIG" in os.environ:
+            raise ConfigurationError(f"MAESTRO_CONFIG names {toml_path}, which does not exist")
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read the settings, mapping validation failures to :class:`ConfigurationError`."""
+        from pydantic import ValidationError as PydanticValidationError
+
+        try:
+            return cls(**overrides)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ConfigurationError(
+                f"invalid setting {field}: {first['msg']}", field=field
+            ) from None
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and logs)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1] if "@" in url else url

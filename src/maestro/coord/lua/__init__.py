@@ -1,0 +1,1 @@
+"""Lua scripts shipped as package resources (one file per atomic operation)."""
