@@ -13,6 +13,7 @@ __all__ = [
     "CompletionResult",
     "Message",
     "Priority",
+    "Gateway",
     "Provider",
     "ProviderReply",
     "TaskClass",
@@ -116,3 +117,18 @@ class Provider(Protocol):
     name: str
 
     async def complete(self, request: CompletionRequest, model: str) -> ProviderReply: ...
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    """The one door to every model: cache, budget and rate limit, model choice, accounting."""
+
+    async def complete(
+        self,
+        request: CompletionRequest,
+        *,
+        workspace: str,
+        agent: str,
+        purpose: str,
+        priority: Priority = Priority.P1,
+    ) -> CompletionResult: ...
