@@ -29,7 +29,8 @@ class LocalState(Protocol):
     ``list[bytes]`` (lists); ``now`` is the coordinator clock's time in seconds.
     """
 
-    now: float
+    @property
+    def now(self) -> float: ...
 
     def get(self, key: str) -> Any: ...
     def set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
