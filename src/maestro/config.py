@@ -60,6 +60,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     """Storage: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user@host/db``."""
+    database_schema: str | None = None
+    """PostgreSQL schema (search_path) to use instead of ``public``."""
     coord_url: str = DEFAULT_COORD_URL
     """Coordination (limits, cache, locks, events): ``memory://`` or ``redis://host:port/db``."""
     key_prefix: str = "maestro:"
@@ -88,8 +90,9 @@ class Settings(BaseSettings):
     def _check_coord_url(cls, v: str) -> str:
         scheme = v.split("://", 1)[0]
         if scheme not in COORD_SCHEMES:
+            accepted = ", ".join(COORD_SCHEMES)
             raise ValueError(
-                f"unsupported coordination URL scheme {scheme!r}; accepted: {', '.join(COORD_SCHEMES)}"
+                f"unsupported coordination URL scheme {scheme!r}; accepted: {accepted}"
             )
         return v
 

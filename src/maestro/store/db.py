@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from maestro.config import STORAGE_SCHEMES, redact_url
 from maestro.errors import BackendUnavailableError, ConfigurationError
@@ -48,11 +53,14 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 class Database:
     """One engine and its sessions. ``read()`` for queries, ``write()`` for changes."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None
+    ) -> None:
         scheme = url.split("://", 1)[0]
         if scheme not in STORAGE_SCHEMES:
+            accepted = ", ".join(STORAGE_SCHEMES)
             raise ConfigurationError(
-                f"unsupported storage URL scheme {scheme!r}; accepted: {', '.join(STORAGE_SCHEMES)}",
+                f"unsupported storage URL scheme {scheme!r}; accepted: {accepted}",
                 field="database_url",
             )
         self.url = url
@@ -60,6 +68,8 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            if schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)

@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column(
             "workspace_id",
             sa.String(36),
-            sa.ForeignKey("workspaces.id", ondelete="CASCADE", name="fk_api_keys_workspace_id_workspaces"),
+            sa.ForeignKey(
+                "workspaces.id", ondelete="CASCADE", name="fk_api_keys_workspace_id_workspaces"
+            ),
             nullable=False,
         ),
         sa.Column("prefix", sa.String(16), nullable=False),

@@ -1,0 +1,54 @@
+"""The FastAPI application: routers, error handlers and the engine's lifetime."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from maestro._version import __version__
+from maestro.api.errors import install_error_handlers
+from maestro.engine import Maestro
+
+__all__ = ["ROUTER_MODULES", "create_app"]
+
+ROUTER_MODULES: list[str] = [
+    "maestro.api.routers.health",
+    "maestro.api.routers.workspace",
+    "maestro.api.routers.keys",
+]
+"""Each module exposes ``router``; add one line per area."""
+
+
+def create_app(engine: Maestro | None = None, *, manage_engine: bool | None = None) -> FastAPI:
+    """The app serving ``engine`` (built from settings if omitted).
+
+    The app starts and closes the engine it built itself; an engine passed in is
+    the caller's to manage unless ``manage_engine`` says otherwise.
+    """
+    owned = engine is None if manage_engine is None else manage_engine
+    eng = engine or Maestro.from_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            await eng.start()
+        try:
+            yield
+        finally:
+            if owned:
+                await eng.close()
+
+    app = FastAPI(
+        title="Maestro",
+        version=__version__,
+        description="Self-improving multi-agent orchestration engine.",
+        lifespan=lifespan,
+    )
+    app.state.engine = eng
+    install_error_handlers(app)
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    return app

@@ -1,0 +1,1 @@
+"""One router module per area; registered in :data:`maestro.api.app.ROUTER_MODULES`."""

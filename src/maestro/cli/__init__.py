@@ -1,0 +1,65 @@
+"""The ``maestro`` command line (Typer + Rich).
+
+Each area lives in its own module and is registered here with one line.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from maestro._version import __version__
+from maestro.cli._common import console
+from maestro.cli.admin import db_app, key_app, workspace_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="maestro",
+    help="Maestro: a self-improving multi-agent orchestration engine.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(key_app, name="key")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"maestro {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Maestro: a self-improving multi-agent orchestration engine."""
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Interface to bind (default: settings api.host)."),
+    port: int | None = typer.Option(None, help="Port (default: settings api.port)."),
+) -> None:
+    """Run the HTTP API and dashboard."""
+    import uvicorn
+
+    from maestro.api.app import create_app
+    from maestro.config import Settings
+    from maestro.logs import configure_logging
+
+    settings = Settings.load()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    uvicorn.run(
+        create_app(),
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        log_config=None,
+    )
+
+
+def main() -> None:
+    app()

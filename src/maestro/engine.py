@@ -1,0 +1,86 @@
+"""``Maestro``: wires the parts chosen by settings into one engine.
+
+The engine owns the long-lived resources (database, coordinator, clock) and
+builds each part on first use, so a library user pays only for what they touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from maestro.clock import Clock, SystemClock
+from maestro.config import Settings
+from maestro.coord import Coordinator, connect
+from maestro.store.db import Database
+from maestro.store.tenancy import TenancyRepo
+
+__all__ = ["HealthCheck", "Maestro"]
+
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+"""Returns ``{"ok": bool, ...details}``; must not raise."""
+
+
+class Maestro:
+    """The engine. Build it with :meth:`from_settings`, then ``await start()``."""
+
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, coord: Coordinator | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings.database_url, schema=settings.database_schema)
+        self.coord: Coordinator = coord or connect(
+            settings.coord_url, prefix=settings.key_prefix, clock=self.clock
+        )
+        self.tenancy = TenancyRepo(self.db, self.clock)
+        self.health_checks: dict[str, HealthCheck] = {
+            "database": self._check_database,
+            "coordination": self._check_coord,
+        }
+        self._started = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings | None = None, *, clock: Clock | None = None, **overrides: Any
+    ) -> Maestro:
+        """An engine for ``settings`` (or the environment / maestro.toml, plus ``overrides``)."""
+        return cls(settings or Settings.load(**overrides), clock=clock)
+
+    async def start(self) -> Maestro:
+        """Check the database (a clear error if unreachable) and migrate if configured."""
+        if not self._started:
+            await self.db.check()
+            if self.settings.auto_migrate:
+                await self.db.ensure_migrated()
+            self._started = True
+        return self
+
+    async def close(self) -> None:
+        await self.coord.close()
+        await self.db.dispose()
+        self._started = False
+
+    async def __aenter__(self) -> Maestro:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def health(self) -> dict[str, dict[str, Any]]:
+        """Every component's check; a check that raises counts as down."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, check in self.health_checks.items():
+            try:
+                out[name] = await check()
+            except Exception as exc:
+                out[name] = {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"}
+        return out
+
+    async def _check_database(self) -> dict[str, Any]:
+        return {"ok": await self.db.ping(), "url": self.db.safe_url}
+
+    async def _check_coord(self) -> dict[str, Any]:
+        from maestro.config import redact_url
+
+        return {"ok": await self.coord.ping(), "url": redact_url(self.coord.url)}
