@@ -89,7 +89,9 @@ def propose_weights(
     """The weights one step closer to the score-implied distribution (no diversity rules)."""
     for name, score in scores.items():
         if not math.isfinite(score):
-            raise ValidationError(f"score of strategy {name!r} is not finite: {score!r}", field="scores")
+            raise ValidationError(
+                f"score of strategy {name!r} is not finite: {score!r}", field="scores"
+            )
     scored = [s for s in weights if s in scores]
     new = dict(weights)
     if len(scored) >= 2:
