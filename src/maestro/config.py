@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from maestro.errors import ConfigurationError
+from maestro.llm.ratelimit.settings import RateLimitSettings
 
 __all__ = [
     "DEFAULT_COORD_URL",
@@ -74,6 +75,8 @@ class Settings(BaseSettings):
     """Structured JSON logs (True) or plain text lines (False)."""
     api: ApiSettings = ApiSettings()
     """The HTTP service."""
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    """Priority token buckets per provider, model and workspace."""
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Lua scripts the Redis bucket store runs atomically (one file per operation)."""
