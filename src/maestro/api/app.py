@@ -18,6 +18,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.health",
     "maestro.api.routers.workspace",
     "maestro.api.routers.keys",
+    "maestro.api.routers.metrics",
 ]
 """Each module exposes ``router``; add one line per area."""
 

@@ -104,3 +104,10 @@ async def test_unknown_route_is_json_404(anon: httpx.AsyncClient) -> None:
     r = await anon.get("/api/nope")
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"
+
+
+async def test_prometheus_metrics_are_exposed(anon: httpx.AsyncClient) -> None:
+    r = await anon.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    assert "# TYPE" in r.text
