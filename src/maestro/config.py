@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from maestro.errors import ConfigurationError
 from maestro.llm.ratelimit.settings import RateLimitSettings
+from maestro.memory.policy import MemorySettings
 
 __all__ = [
     "DEFAULT_COORD_URL",
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     """The HTTP service."""
     ratelimit: RateLimitSettings = RateLimitSettings()
     """Priority token buckets per provider, model and workspace."""
+    memory: MemorySettings = MemorySettings()
+    """Task memory, critiques, weighted metrics and learned patterns."""
 
     @field_validator("database_url")
     @classmethod

@@ -34,9 +34,9 @@ DEFAULT_DISCOVERY_LIFT = 0.30
 """Seed 000 D.1: a strategy must beat the brand average by 30% ..."""
 DEFAULT_MIN_DISCOVERY_POSTS = 5
 """Seed 000 D.1: ... over at least 5 posts."""
-DEFAULT_TASK_RETENTION_DAYS = 30
+DEFAULT_TASK_RETENTION_DAYS = 30.0
 """Seed 003: task history TTL."""
-DEFAULT_CRITIQUE_RETENTION_DAYS = 7
+DEFAULT_CRITIQUE_RETENTION_DAYS = 7.0
 """Seed 003: critique TTL."""
 DEFAULT_INITIAL_CONFIDENCE = 0.5
 """Maestro's choice: a new pattern starts half-believed (injected, not yet proven)."""
