@@ -10,6 +10,7 @@ import typer
 from maestro._version import __version__
 from maestro.cli._common import console
 from maestro.cli.admin import db_app, key_app, workspace_app
+from maestro.cli.bench import bench
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
+app.command("bench")(bench)
 
 
 def _version(value: bool) -> None:
