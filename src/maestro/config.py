@@ -24,6 +24,7 @@ from pydantic_settings import (
 from maestro.errors import ConfigurationError
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.memory.policy import MemorySettings
+from maestro.orchestration.settings import OrchestrationSettings
 
 __all__ = [
     "DEFAULT_COORD_URL",
@@ -80,6 +81,8 @@ class Settings(BaseSettings):
     """Priority token buckets per provider, model and workspace."""
     memory: MemorySettings = MemorySettings()
     """Task memory, critiques, weighted metrics and learned patterns."""
+    orchestration: OrchestrationSettings = OrchestrationSettings()
+    """Routing, durable workflows, self-correction, debates and approval checkpoints."""
 
     @field_validator("database_url")
     @classmethod
