@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from maestro.errors import ConfigurationError
 from maestro.llm.ratelimit.settings import RateLimitSettings
+from maestro.llm.routing import LLMSettings
 from maestro.memory.policy import MemorySettings
 from maestro.orchestration.settings import OrchestrationSettings
 
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     """Structured JSON logs (True) or plain text lines (False)."""
     api: ApiSettings = ApiSettings()
     """The HTTP service."""
+    llm: LLMSettings = LLMSettings()
+    """Providers, model aliases, the model catalog, cost-aware routing and resilience."""
     ratelimit: RateLimitSettings = RateLimitSettings()
     """Priority token buckets per provider, model and workspace."""
     memory: MemorySettings = MemorySettings()

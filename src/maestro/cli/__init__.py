@@ -63,5 +63,20 @@ def serve(
     )
 
 
+@app.command("serve-model")
+def serve_model(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8100, help="Port to listen on."),
+    api_key: str | None = typer.Option(
+        None, envvar="MAESTRO_SERVE_MODEL_API_KEY", help="Require this bearer key."
+    ),
+) -> None:
+    """Serve the offline model as an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
+    from maestro.config import Settings
+    from maestro.llm.serve_model import run
+
+    run(host=host, port=port, seed=Settings.load().llm.offline_seed, api_key=api_key)
+
+
 def main() -> None:
     app()
