@@ -1,0 +1,1 @@
+"""Lua scripts of the Redis cache backend (one file per atomic operation)."""

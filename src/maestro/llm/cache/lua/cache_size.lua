@@ -1,0 +1,2 @@
+-- Entries held for a workspace.   KEYS: lru zset
+return redis.call('ZCARD', KEYS[1])
