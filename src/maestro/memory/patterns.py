@@ -228,7 +228,7 @@ class PatternStore:
         return chosen[: self.policy.max_injected]
 
     async def knowledge_section(self, workspace_id: str, brand: str) -> RenderedPrompt | None:
-        """The "institutional knowledge" section for ``brand``'s prompts; None if nothing qualifies."""
+        """The "institutional knowledge" prompt section for ``brand`` (None: nothing to say)."""
         patterns = await self.injectable(workspace_id, brand)
         return render(KNOWLEDGE_TEMPLATE, patterns=patterns) if patterns else None
 
