@@ -21,11 +21,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from maestro.agents.evolution import PopulationSettings
 from maestro.errors import ConfigurationError
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.llm.routing import LLMSettings
 from maestro.memory.policy import MemorySettings
 from maestro.orchestration.settings import OrchestrationSettings
+from maestro.sim.audience import SimulatorSettings
 
 __all__ = [
     "DEFAULT_COORD_URL",
@@ -86,6 +88,10 @@ class Settings(BaseSettings):
     """Task memory, critiques, weighted metrics and learned patterns."""
     orchestration: OrchestrationSettings = OrchestrationSettings()
     """Routing, durable workflows, self-correction, debates and approval checkpoints."""
+    population: PopulationSettings = PopulationSettings()
+    """Content agent population: diversity rules, adaptation, evolution."""
+    simulator: SimulatorSettings = SimulatorSettings()
+    """The audience simulator used as the default source of outcomes."""
 
     @field_validator("database_url")
     @classmethod
