@@ -23,10 +23,15 @@ from pydantic_settings import (
 
 from maestro.agents.evolution import PopulationSettings
 from maestro.errors import ConfigurationError
+from maestro.urls import COORD_SCHEMES, STORAGE_SCHEMES
+from maestro.llm.budget import BudgetSettings
+from maestro.llm.gateway import GatewaySettings
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.llm.routing import LLMSettings
+from maestro.jobs.settings import JobsSettings
 from maestro.memory.policy import MemorySettings
 from maestro.orchestration.settings import OrchestrationSettings
+from maestro.recommend.settings import RecommendSettings
 from maestro.sim.audience import SimulatorSettings
 
 __all__ = [
@@ -34,13 +39,10 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "ApiSettings",
     "Settings",
-    "redact_url",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./maestro.db"
 DEFAULT_COORD_URL = "memory://"
-STORAGE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
-COORD_SCHEMES = ("memory", "redis", "rediss")
 
 
 class ApiSettings(BaseModel):
@@ -83,7 +85,11 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     """Providers, model aliases, the model catalog, cost-aware routing and resilience."""
     ratelimit: RateLimitSettings = RateLimitSettings()
-    """Priority token buckets per provider, model and workspace."""
+    """Priority token buckets per quota key; behaviour while Redis is unreachable."""
+    budget: BudgetSettings = BudgetSettings()
+    """Daily spending limits per workspace."""
+    gateway: GatewaySettings = GatewaySettings()
+    """Which quota keys each call draws on; cache on or off; who is refused over budget."""
     memory: MemorySettings = MemorySettings()
     """Task memory, critiques, weighted metrics and learned patterns."""
     orchestration: OrchestrationSettings = OrchestrationSettings()
@@ -92,6 +98,10 @@ class Settings(BaseSettings):
     """Content agent population: diversity rules, adaptation, evolution."""
     simulator: SimulatorSettings = SimulatorSettings()
     """The audience simulator used as the default source of outcomes."""
+    recommend: RecommendSettings = RecommendSettings()
+    """Snippet agents, precompute ticks, the orchestrator template and model alias."""
+    jobs: JobsSettings = JobsSettings()
+    """Background jobs: in-process scheduler or arq workers; lag alert."""
 
     @field_validator("database_url")
     @classmethod
@@ -144,13 +154,3 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"invalid setting {field}: {first['msg']}", field=field
             ) from None
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (for messages and logs)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1] if "@" in url else url

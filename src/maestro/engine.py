@@ -7,13 +7,20 @@ builds each part on first use, so a library user pays only for what they touch.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from maestro.clock import Clock, SystemClock
 from maestro.config import Settings
 from maestro.coord import Coordinator, connect
 from maestro.store.db import Database
 from maestro.store.tenancy import TenancyRepo
+
+if TYPE_CHECKING:
+    from maestro.llm.accounting import Ledger
+    from maestro.llm.budget import Budget
+    from maestro.llm.gateway import LLMGateway
+    from maestro.llm.ratelimit.limiter import RateLimiter
 
 __all__ = ["HealthCheck", "Maestro"]
 
@@ -67,6 +74,41 @@ class Maestro:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    # --- the gateway and its parts, built on first use --------------------------------
+
+    @cached_property
+    def limiter(self) -> RateLimiter:
+        from maestro.llm.ratelimit.limiter import RateLimiter
+
+        return RateLimiter.from_coordinator(self.coord, self.settings.ratelimit, self.clock)
+
+    @cached_property
+    def budget(self) -> Budget:
+        from maestro.llm.budget import Budget
+
+        return Budget(self.coord, self.clock, self.settings.budget)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        from maestro.llm.accounting import Ledger
+
+        return Ledger(self.db, self.clock)
+
+    @cached_property
+    def gateway(self) -> LLMGateway:
+        """The one door to every model: cache, budget, rate limit, routing, accounting."""
+        from maestro.llm.gateway import LLMGateway
+        from maestro.llm.routing import build_llm
+
+        return LLMGateway(
+            stack=build_llm(self.settings.llm, clock=self.clock),
+            limiter=self.limiter,
+            budget=self.budget,
+            ledger=self.ledger,
+            cache=None,
+            settings=self.settings.gateway,
+        )
+
     async def health(self) -> dict[str, dict[str, Any]]:
         """Every component's check; a check that raises counts as down."""
         out: dict[str, dict[str, Any]] = {}
@@ -81,6 +123,6 @@ class Maestro:
         return {"ok": await self.db.ping(), "url": self.db.safe_url}
 
     async def _check_coord(self) -> dict[str, Any]:
-        from maestro.config import redact_url
+        from maestro.urls import redact_url
 
         return {"ok": await self.coord.ping(), "url": redact_url(self.coord.url)}

@@ -12,7 +12,9 @@
     │   └── ConflictError             the state changed under the caller (409)
     ├── BudgetError                   nobody: policy refused the spend
     │   ├── BudgetExceededError       the workspace's daily budget is spent
-    │   └── RateLimitedError          the token bucket refused (deferred/skipped/timeout)
+    │   └── RateLimitedError          the token bucket refused (a P0/P1 wait timed out)
+    │       ├── DeferredError         a P2 call: no token now; retry at ``retry_at``
+    │       └── SkippedError          a P3 call: quota under the low-priority floor
     └── ProviderError                 upstream: the model provider failed
         ├── ProviderTimeoutError      no answer within the call's timeout
         └── TransientProviderError    retryable (429, 5xx, connection reset)
@@ -23,6 +25,8 @@ caught. Exceptions never log; the layer that handles them decides.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "AuthenticationError",
     "BackendUnavailableError",
@@ -30,12 +34,14 @@ __all__ = [
     "BudgetExceededError",
     "ConfigurationError",
     "ConflictError",
+    "DeferredError",
     "MaestroError",
     "NotFoundError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitedError",
     "RequestError",
+    "SkippedError",
     "TransientProviderError",
     "ValidationError",
 ]
@@ -99,6 +105,20 @@ class BudgetExceededError(BudgetError):
 
 class RateLimitedError(BudgetError):
     code = "rate_limited"
+
+
+class DeferredError(RateLimitedError):
+    """Carries ``retry_at`` (an aware datetime) for the caller to reschedule."""
+
+    code = "deferred"
+
+    def __init__(self, message: str, *, retry_at: datetime, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_at = retry_at
+
+
+class SkippedError(RateLimitedError):
+    code = "skipped"
 
 
 class ProviderError(MaestroError):

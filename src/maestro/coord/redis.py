@@ -69,7 +69,7 @@ class RedisCoordinator:
         return self.prefix + ":".join(parts)
 
     def _unavailable(self, exc: BaseException) -> BackendUnavailableError:
-        from maestro.config import redact_url
+        from maestro.urls import redact_url
 
         return BackendUnavailableError(f"Redis at {redact_url(self.url)} is unreachable: {exc}")
 

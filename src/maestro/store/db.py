@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from maestro.config import STORAGE_SCHEMES, redact_url
+from maestro.urls import STORAGE_SCHEMES, redact_url
 from maestro.errors import BackendUnavailableError, ConfigurationError
 
 __all__ = ["Database"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from maestro.clock import ManualClock
-from maestro.config import Settings, redact_url
+from maestro.config import Settings
+from maestro.urls import redact_url
 from maestro.errors import ConfigurationError, MaestroError
 from maestro.logs import JsonFormatter, correlation_id, redact
 

@@ -85,7 +85,7 @@ class RedisBucketStore:
         try:
             return await script(keys=keys, args=args)
         except _UNAVAILABLE as exc:
-            from maestro.config import redact_url
+            from maestro.urls import redact_url
 
             raise BackendUnavailableError(
                 f"Redis at {redact_url(self._url)} is unreachable: {exc}"

@@ -1,0 +1,154 @@
+"""The gateway end to end: budget, rate limits and accounting around the real providers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from maestro.clock import ManualClock
+from maestro.config import Settings
+from maestro.engine import Maestro
+from maestro.errors import BudgetExceededError, DeferredError, SkippedError
+from maestro.llm.types import CompletionRequest, Priority
+
+PRICED = {
+    "offline-pro": {
+        "provider": "offline",
+        "input_cost_per_token": 1e-4,
+        "output_cost_per_token": 1e-4,
+        "quality_tier": 3,
+    },
+    "offline-mini": {
+        "provider": "offline",
+        "input_cost_per_token": 1e-6,
+        "output_cost_per_token": 1e-6,
+        "quality_tier": 1,
+    },
+}
+
+EngineFactory = Callable[..., Awaitable[tuple[Maestro, str]]]
+
+
+@pytest.fixture
+async def make_engine(
+    db_settings: dict[str, str | None], clock: ManualClock, key_prefix: str
+) -> AsyncIterator[EngineFactory]:
+    engines: list[Maestro] = []
+
+    async def factory(**overrides: Any) -> tuple[Maestro, str]:
+        settings = Settings.load(
+            **db_settings, coord_url="memory://", key_prefix=key_prefix, **overrides
+        )
+        engine = await Maestro.from_settings(settings, clock=clock).start()
+        engines.append(engine)
+        ws = await engine.tenancy.create_workspace(f"ws{len(engines)}")
+        return engine, ws.id
+
+    yield factory
+    for e in engines:
+        await e.close()
+
+
+def _req(i: int = 0, **kw: Any) -> CompletionRequest:
+    return CompletionRequest.of(f"Strategy: story\nTopic: sleep {i}\nWrite a post.", **kw)
+
+
+async def test_every_call_is_accounted(make_engine: EngineFactory) -> None:
+    engine, ws = await make_engine()
+    await engine.gateway.complete(_req(1), workspace=ws, agent="writer", purpose="draft")
+    await engine.gateway.complete(_req(2), workspace=ws, agent="critic", purpose="examine")
+    by_agent = {r.key: r for r in await engine.ledger.costs(ws, group_by="agent")}
+    assert set(by_agent) == {"writer", "critic"}
+    assert all(r.calls == 1 and r.prompt_tokens > 0 for r in by_agent.values())
+    by_model = await engine.ledger.costs(ws, group_by="model")
+    assert [r.key for r in by_model] == ["offline"]
+
+
+async def test_parallel_calls_never_spend_more_than_the_budget(make_engine: EngineFactory) -> None:
+    engine, ws = await make_engine(
+        llm={"models": PRICED, "default_model": "offline-pro"},
+        budget={"daily_usd": 0.2},
+        ratelimit={"default": {"capacity": 1000, "reserve": 5}},
+    )
+    results = await asyncio.gather(
+        *(
+            engine.gateway.complete(
+                _req(i, model="offline-pro", max_tokens=200),
+                workspace=ws,
+                agent="a",
+                purpose="p",
+                priority=Priority.P2,
+            )
+            for i in range(40)
+        ),
+        return_exceptions=True,
+    )
+    served = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, BudgetExceededError)]
+    assert served and refused and len(served) + len(refused) == 40
+    spent = sum(r.cost_usd for r in served)
+    assert spent <= 0.2
+    assert await engine.budget.spent_usd(ws) <= 0.2
+
+
+async def test_over_budget_p2_is_refused_and_p1_moves_to_a_cheaper_model(
+    make_engine: EngineFactory,
+) -> None:
+    engine, ws = await make_engine(
+        llm={"models": PRICED},
+        budget={"daily_usd": 0.015},
+        ratelimit={"default": {"capacity": 1000, "reserve": 5}},
+    )
+    first = await engine.gateway.complete(
+        _req(0, model="offline-pro", max_tokens=100), workspace=ws, agent="a", purpose="p"
+    )
+    assert first.model == "offline-pro"
+    with pytest.raises(BudgetExceededError):
+        await engine.gateway.complete(
+            _req(1, model="offline-pro", max_tokens=100),
+            workspace=ws,
+            agent="a",
+            purpose="p",
+            priority=Priority.P2,
+        )
+    moved = await engine.gateway.complete(
+        _req(2, model="offline-pro", max_tokens=100),
+        workspace=ws,
+        agent="a",
+        purpose="p",
+        priority=Priority.P1,
+    )
+    assert moved.model != "offline-pro"
+    assert moved.cost_usd < first.cost_usd
+    outcomes = await engine.ledger.outcomes_by_priority(ws)
+    assert outcomes["P2"] == {"over_budget": 1}
+    assert outcomes["P1"] == {"ok": 2}
+
+
+async def test_tiny_quota_defers_p2_skips_p3_and_serves_p0(
+    make_engine: EngineFactory, clock: ManualClock
+) -> None:
+    engine, ws = await make_engine(
+        ratelimit={"default": {"capacity": 10, "reserve": 2, "refill_per_minute": 1}}
+    )
+    gw = engine.gateway
+    for i in range(8):  # P1 may spend down to the reserve
+        await gw.complete(_req(i), workspace=ws, agent="a", purpose="burst")
+    with pytest.raises(DeferredError) as deferred:
+        await gw.complete(_req(100), workspace=ws, agent="a", purpose="scout", priority=Priority.P2)
+    assert deferred.value.retry_at > clock.now()
+    with pytest.raises(SkippedError):
+        await gw.complete(
+            _req(101), workspace=ws, agent="a", purpose="research", priority=Priority.P3
+        )
+    healed = await gw.complete(
+        _req(102), workspace=ws, agent="a", purpose="heal", priority=Priority.P0
+    )
+    assert healed.text
+    outcomes = await engine.ledger.outcomes_by_priority(ws)
+    assert outcomes["P2"] == {"deferred": 1}
+    assert outcomes["P3"] == {"skipped": 1}
+    assert outcomes["P0"] == {"ok": 1}
