@@ -23,16 +23,16 @@ from pydantic_settings import (
 
 from maestro.agents.evolution import PopulationSettings
 from maestro.errors import ConfigurationError
-from maestro.urls import COORD_SCHEMES, STORAGE_SCHEMES
+from maestro.jobs.settings import JobsSettings
 from maestro.llm.budget import BudgetSettings
 from maestro.llm.gateway import GatewaySettings
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.llm.routing import LLMSettings
-from maestro.jobs.settings import JobsSettings
 from maestro.memory.policy import MemorySettings
 from maestro.orchestration.settings import OrchestrationSettings
 from maestro.recommend.settings import RecommendSettings
 from maestro.sim.audience import SimulatorSettings
+from maestro.urls import COORD_SCHEMES, STORAGE_SCHEMES
 
 __all__ = [
     "DEFAULT_COORD_URL",

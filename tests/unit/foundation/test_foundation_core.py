@@ -11,9 +11,9 @@ import pytest
 
 from maestro.clock import ManualClock
 from maestro.config import Settings
-from maestro.urls import redact_url
 from maestro.errors import ConfigurationError, MaestroError
 from maestro.logs import JsonFormatter, correlation_id, redact
+from maestro.urls import redact_url
 
 
 def test_defaults_are_the_embedded_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
