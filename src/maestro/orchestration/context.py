@@ -50,7 +50,7 @@ class AgentContext(BaseModel):
     quality_thresholds: dict[str, float] = Field(default_factory=dict)
     """E.g. ``{"content_quality": 0.8}``; ``content_quality`` overrides self-correction's."""
     budget_constraints: dict[str, float] = Field(default_factory=dict)
-    """E.g. ``{"max_api_calls": 100}``; a run stops before exceeding ``max_api_calls``."""
+    """E.g. ``{"max_api_calls": 100}``: given to agents and actions as a constraint."""
 
     def summary(self) -> dict[str, Any]:
         """The part worth showing in an API answer (sizes, not full histories)."""

@@ -253,7 +253,8 @@ def parse_profiles(data: Any, *, source: str = "profiles") -> list[ExpertAgentPr
     items = data.get("agents") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ConfigurationError(
-            f"{source}: expected a list of agents (or a table 'agents'), got {type(items).__name__}",
+            f"{source}: expected a list of agents (or a table 'agents'), "
+            f"got {type(items).__name__}",
             field="agents",
         )
     out: list[ExpertAgentProfile] = []
@@ -288,7 +289,8 @@ def load_profiles(path: str | Path) -> list[ExpertAgentProfile]:
         data = yaml.safe_load(text)
     else:
         raise ConfigurationError(
-            f"agents file {str(p)!r}: unsupported suffix {p.suffix!r}; accepted: .toml, .yaml, .yml",
+            f"agents file {str(p)!r}: unsupported suffix {p.suffix!r}; "
+            "accepted: .toml, .yaml, .yml",
             field="agents_file",
         )
     return parse_profiles(data, source=str(p))

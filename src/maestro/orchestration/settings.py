@@ -119,7 +119,7 @@ class OrchestrationSettings(BaseModel):
     approval_timeout_outcome: TimeoutOutcome = "reject"
     """What a timed-out approval becomes unless its checkpoint says otherwise."""
     trusted_users: tuple[str, ...] = ()
-    """Users whose runs are auto-approved at every checkpoint (seed 003 ``auto_approve_for_users``)."""
+    """Users auto-approved at every checkpoint (seed 003 ``auto_approve_for_users``)."""
     self_correction: SelfCorrectionConfig = SelfCorrectionConfig()
     """Defaults of the self-correction loop."""
     debate: DebateSettings = DebateSettings()

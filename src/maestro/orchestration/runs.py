@@ -1,0 +1,637 @@
+"""Run stores: where runs, steps and approvals live, behind one protocol.
+
+- :class:`SqlRunStore` (PostgreSQL or SQLite): durable. A step's completion is
+  one ``UPDATE``; claiming a run and deciding an approval are compare-and-set
+  updates (``... WHERE status = 'pending'``), so two workers or two deciders can
+  never both win.
+- :class:`MemoryRunStore`: the same behaviour in process memory, for runs that
+  need no durability (and to measure the engine's own overhead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from maestro.errors import ConflictError, NotFoundError
+from maestro.orchestration.records import (
+    ApprovalRecord,
+    ApprovalStatus,
+    RunRecord,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
+from maestro.store.db import Database
+from maestro.store.tables.orchestration import ApprovalRow, RunRow, RunStepRow
+
+__all__ = ["MemoryRunStore", "RunStore", "SqlRunStore"]
+
+
+class RunStore(Protocol):
+    """Persistence of runs; every method is scoped to a workspace."""
+
+    durable: bool
+
+    async def create_run(self, run: RunRecord, steps: Sequence[StepRecord]) -> None: ...
+    async def get_run(self, workspace_id: str, run_id: str) -> RunRecord: ...
+    async def list_runs(
+        self, workspace_id: str, *, status: str | None = None, limit: int = 50
+    ) -> list[RunRecord]: ...
+    async def claim(
+        self,
+        workspace_id: str,
+        run_id: str,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        force: bool = False,
+    ) -> bool: ...
+    async def set_status(
+        self,
+        workspace_id: str,
+        run_id: str,
+        status: RunStatus,
+        *,
+        expected: Sequence[RunStatus] | None = None,
+        now: datetime,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        release: bool = False,
+    ) -> bool: ...
+    async def steps(self, workspace_id: str, run_id: str) -> list[StepRecord]: ...
+    async def save_step(
+        self,
+        workspace_id: str,
+        run_id: str,
+        name: str,
+        *,
+        status: StepStatus,
+        attempts: int,
+        now: datetime,
+        output: dict[str, Any] | None = None,
+        quality: float | None = None,
+        error: str | None = None,
+    ) -> None: ...
+    async def add_approval(self, approval: ApprovalRecord) -> ApprovalRecord: ...
+    async def get_approval(self, workspace_id: str, approval_id: str) -> ApprovalRecord: ...
+    async def approvals(
+        self,
+        workspace_id: str | None,
+        *,
+        status: ApprovalStatus | None = None,
+        run_id: str | None = None,
+        expired_before: datetime | None = None,
+    ) -> list[ApprovalRecord]: ...
+    async def decide(
+        self,
+        workspace_id: str,
+        approval_id: str,
+        status: ApprovalStatus,
+        *,
+        by: str,
+        note: str | None,
+        now: datetime,
+    ) -> ApprovalRecord: ...
+    async def set_notification(self, workspace_id: str, approval_id: str, text: str) -> None: ...
+    async def stale_runs(self, *, now: datetime, limit: int = 100) -> list[RunRecord]: ...
+
+
+def _run(r: RunRow) -> RunRecord:
+    return RunRecord(
+        id=r.id,
+        workspace_id=r.workspace_id,
+        kind=r.kind,  # type: ignore[arg-type]
+        status=r.status,  # type: ignore[arg-type]
+        goal=r.goal,
+        spec=r.spec,
+        context=r.context,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        result=r.result,
+        error=r.error,
+        lease_owner=r.lease_owner,
+        lease_expires_at=r.lease_expires_at,
+        finished_at=r.finished_at,
+    )
+
+
+def _step(r: RunStepRow) -> StepRecord:
+    return StepRecord(
+        run_id=r.run_id,
+        stage=r.stage,
+        name=r.name,
+        position=r.position,
+        status=r.status,  # type: ignore[arg-type]
+        attempts=r.attempts,
+        output=r.output,
+        quality=r.quality,
+        error=r.error,
+    )
+
+
+def _approval(r: ApprovalRow) -> ApprovalRecord:
+    return ApprovalRecord(
+        id=r.id,
+        workspace_id=r.workspace_id,
+        run_id=r.run_id,
+        checkpoint=r.checkpoint,
+        scope=r.scope,
+        action=r.action,
+        status=r.status,  # type: ignore[arg-type]
+        description=r.description,
+        requested_at=r.requested_at,
+        expires_at=r.expires_at,
+        timeout_outcome=r.timeout_outcome,
+        data=r.data,
+        decided_at=r.decided_at,
+        decided_by=r.decided_by,
+        note=r.note,
+        notification=r.notification,
+    )
+
+
+class SqlRunStore:
+    """Runs in the database: survives crashes and restarts, shared by replicas."""
+
+    durable = True
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_run(self, run: RunRecord, steps: Sequence[StepRecord]) -> None:
+        try:
+            async with self._db.write() as session:
+                session.add(
+                    RunRow(
+                        id=run.id,
+                        workspace_id=run.workspace_id,
+                        kind=run.kind,
+                        status=run.status,
+                        goal=run.goal,
+                        spec=run.spec,
+                        context=run.context,
+                        result=run.result,
+                        error=run.error,
+                        lease_owner=run.lease_owner,
+                        lease_expires_at=run.lease_expires_at,
+                        created_at=run.created_at,
+                        updated_at=run.updated_at,
+                        finished_at=run.finished_at,
+                    )
+                )
+                await session.flush()
+                session.add_all(
+                    RunStepRow(
+                        workspace_id=run.workspace_id,
+                        run_id=run.id,
+                        stage=s.stage,
+                        name=s.name,
+                        position=s.position,
+                        status=s.status,
+                        attempts=s.attempts,
+                        output=s.output,
+                        quality=s.quality,
+                        error=s.error,
+                        updated_at=run.created_at,
+                    )
+                    for s in steps
+                )
+        except IntegrityError:
+            raise NotFoundError(
+                f"workspace {run.workspace_id!r} does not exist", field="workspace_id"
+            ) from None
+
+    async def get_run(self, workspace_id: str, run_id: str) -> RunRecord:
+        async with self._db.read() as session:
+            row = (
+                await session.scalars(
+                    select(RunRow).where(RunRow.id == run_id, RunRow.workspace_id == workspace_id)
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no run {run_id!r} in this workspace", field="run_id")
+        return _run(row)
+
+    async def list_runs(
+        self, workspace_id: str, *, status: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        stmt = select(RunRow).where(RunRow.workspace_id == workspace_id)
+        if status is not None:
+            stmt = stmt.where(RunRow.status == status)
+        stmt = stmt.order_by(RunRow.created_at.desc(), RunRow.id).limit(limit)
+        async with self._db.read() as session:
+            return [_run(r) for r in await session.scalars(stmt)]
+
+    async def claim(
+        self,
+        workspace_id: str,
+        run_id: str,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        force: bool = False,
+    ) -> bool:
+        stmt = update(RunRow).where(
+            RunRow.id == run_id, RunRow.workspace_id == workspace_id, RunRow.status == "running"
+        )
+        if not force:
+            stmt = stmt.where(
+                or_(
+                    RunRow.lease_owner.is_(None),
+                    RunRow.lease_owner == owner,
+                    RunRow.lease_expires_at < now,
+                )
+            )
+        async with self._db.write() as session:
+            result = await session.execute(
+                stmt.values(lease_owner=owner, lease_expires_at=until, updated_at=now)
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def set_status(
+        self,
+        workspace_id: str,
+        run_id: str,
+        status: RunStatus,
+        *,
+        expected: Sequence[RunStatus] | None = None,
+        now: datetime,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        release: bool = False,
+    ) -> bool:
+        values: dict[str, Any] = {"status": status, "updated_at": now}
+        if result is not None:
+            values["result"] = result
+        if error is not None:
+            values["error"] = error
+        if status in ("completed", "failed", "rejected"):
+            values["finished_at"] = now
+        if release:
+            values.update(lease_owner=None, lease_expires_at=None)
+        stmt = update(RunRow).where(RunRow.id == run_id, RunRow.workspace_id == workspace_id)
+        if expected is not None:
+            stmt = stmt.where(RunRow.status.in_(list(expected)))
+        async with self._db.write() as session:
+            res = await session.execute(stmt.values(**values))
+        return bool(getattr(res, "rowcount", 0))
+
+    async def steps(self, workspace_id: str, run_id: str) -> list[StepRecord]:
+        async with self._db.read() as session:
+            rows = await session.scalars(
+                select(RunStepRow)
+                .where(RunStepRow.run_id == run_id, RunStepRow.workspace_id == workspace_id)
+                .order_by(RunStepRow.position)
+            )
+            return [_step(r) for r in rows]
+
+    async def save_step(
+        self,
+        workspace_id: str,
+        run_id: str,
+        name: str,
+        *,
+        status: StepStatus,
+        attempts: int,
+        now: datetime,
+        output: dict[str, Any] | None = None,
+        quality: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        stmt = (
+            update(RunStepRow)
+            .where(
+                RunStepRow.run_id == run_id,
+                RunStepRow.workspace_id == workspace_id,
+                RunStepRow.name == name,
+                RunStepRow.status != "completed",
+            )
+            .values(
+                status=status,
+                attempts=attempts,
+                output=output,
+                quality=quality,
+                error=error,
+                updated_at=now,
+            )
+        )
+        async with self._db.write() as session:
+            await session.execute(stmt)
+
+    async def add_approval(self, approval: ApprovalRecord) -> ApprovalRecord:
+        existing = await self._approval_at(approval)
+        if existing is not None:
+            return existing
+        try:
+            async with self._db.write() as session:
+                session.add(
+                    ApprovalRow(
+                        id=approval.id,
+                        workspace_id=approval.workspace_id,
+                        run_id=approval.run_id,
+                        checkpoint=approval.checkpoint,
+                        scope=approval.scope,
+                        action=approval.action,
+                        status=approval.status,
+                        description=approval.description,
+                        data=approval.data,
+                        timeout_outcome=approval.timeout_outcome,
+                        requested_at=approval.requested_at,
+                        expires_at=approval.expires_at,
+                        decided_at=approval.decided_at,
+                        decided_by=approval.decided_by,
+                        note=approval.note,
+                        notification=approval.notification,
+                    )
+                )
+        except IntegrityError:
+            # Another worker recorded this checkpoint first: theirs stands.
+            found = await self._approval_at(approval)
+            if found is None:
+                raise
+            return found
+        return approval
+
+    async def _approval_at(self, a: ApprovalRecord) -> ApprovalRecord | None:
+        async with self._db.read() as session:
+            row = (
+                await session.scalars(
+                    select(ApprovalRow).where(
+                        ApprovalRow.run_id == a.run_id,
+                        ApprovalRow.checkpoint == a.checkpoint,
+                        ApprovalRow.scope == a.scope,
+                    )
+                )
+            ).first()
+        return None if row is None else _approval(row)
+
+    async def get_approval(self, workspace_id: str, approval_id: str) -> ApprovalRecord:
+        async with self._db.read() as session:
+            row = (
+                await session.scalars(
+                    select(ApprovalRow).where(
+                        ApprovalRow.id == approval_id, ApprovalRow.workspace_id == workspace_id
+                    )
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(
+                f"no approval {approval_id!r} in this workspace", field="approval_id"
+            )
+        return _approval(row)
+
+    async def approvals(
+        self,
+        workspace_id: str | None,
+        *,
+        status: ApprovalStatus | None = None,
+        run_id: str | None = None,
+        expired_before: datetime | None = None,
+    ) -> list[ApprovalRecord]:
+        stmt = select(ApprovalRow)
+        if workspace_id is not None:
+            stmt = stmt.where(ApprovalRow.workspace_id == workspace_id)
+        if status is not None:
+            stmt = stmt.where(ApprovalRow.status == status)
+        if run_id is not None:
+            stmt = stmt.where(ApprovalRow.run_id == run_id)
+        if expired_before is not None:
+            stmt = stmt.where(ApprovalRow.expires_at <= expired_before)
+        stmt = stmt.order_by(ApprovalRow.requested_at, ApprovalRow.id)
+        async with self._db.read() as session:
+            return [_approval(r) for r in await session.scalars(stmt)]
+
+    async def decide(
+        self,
+        workspace_id: str,
+        approval_id: str,
+        status: ApprovalStatus,
+        *,
+        by: str,
+        note: str | None,
+        now: datetime,
+    ) -> ApprovalRecord:
+        current = await self.get_approval(workspace_id, approval_id)
+        stmt = (
+            update(ApprovalRow)
+            .where(
+                ApprovalRow.id == approval_id,
+                ApprovalRow.workspace_id == workspace_id,
+                ApprovalRow.status == "pending",
+            )
+            .values(status=status, decided_by=by, note=note, decided_at=now)
+        )
+        async with self._db.write() as session:
+            result = await session.execute(stmt)
+        if not getattr(result, "rowcount", 0):
+            latest = await self.get_approval(workspace_id, approval_id)
+            raise ConflictError(
+                f"approval {approval_id!r} was already decided: {latest.status}"
+                f" by {latest.decided_by}",
+                field="approval_id",
+            )
+        return replace(current, status=status, decided_by=by, note=note, decided_at=now)
+
+    async def set_notification(self, workspace_id: str, approval_id: str, text: str) -> None:
+        async with self._db.write() as session:
+            await session.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == approval_id, ApprovalRow.workspace_id == workspace_id)
+                .values(notification=text)
+            )
+
+    async def stale_runs(self, *, now: datetime, limit: int = 100) -> list[RunRecord]:
+        stmt = (
+            select(RunRow)
+            .where(
+                RunRow.status == "running",
+                or_(RunRow.lease_owner.is_(None), RunRow.lease_expires_at < now),
+            )
+            .order_by(RunRow.updated_at)
+            .limit(limit)
+        )
+        async with self._db.read() as session:
+            return [_run(r) for r in await session.scalars(stmt)]
+
+
+class MemoryRunStore:
+    """Runs in process memory: no durability, no I/O (library use, benchmarks)."""
+
+    durable = False
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunRecord] = {}
+        self._steps: dict[str, dict[str, StepRecord]] = {}
+        self._approvals: dict[str, ApprovalRecord] = {}
+
+    def _get(self, workspace_id: str, run_id: str) -> RunRecord:
+        run = self._runs.get(run_id)
+        if run is None or run.workspace_id != workspace_id:
+            raise NotFoundError(f"no run {run_id!r} in this workspace", field="run_id")
+        return run
+
+    async def create_run(self, run: RunRecord, steps: Sequence[StepRecord]) -> None:
+        self._runs[run.id] = replace(run)
+        self._steps[run.id] = {s.name: replace(s) for s in steps}
+
+    async def get_run(self, workspace_id: str, run_id: str) -> RunRecord:
+        return replace(self._get(workspace_id, run_id))
+
+    async def list_runs(
+        self, workspace_id: str, *, status: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        runs = [
+            replace(r)
+            for r in self._runs.values()
+            if r.workspace_id == workspace_id and (status is None or r.status == status)
+        ]
+        runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return runs[:limit]
+
+    async def claim(
+        self,
+        workspace_id: str,
+        run_id: str,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        force: bool = False,
+    ) -> bool:
+        run = self._get(workspace_id, run_id)
+        free = (
+            run.lease_owner in (None, owner)
+            or (run.lease_expires_at is not None and run.lease_expires_at < now)
+            or force
+        )
+        if run.status != "running" or not free:
+            return False
+        run.lease_owner, run.lease_expires_at, run.updated_at = owner, until, now
+        return True
+
+    async def set_status(
+        self,
+        workspace_id: str,
+        run_id: str,
+        status: RunStatus,
+        *,
+        expected: Sequence[RunStatus] | None = None,
+        now: datetime,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        release: bool = False,
+    ) -> bool:
+        run = self._get(workspace_id, run_id)
+        if expected is not None and run.status not in expected:
+            return False
+        run.status, run.updated_at = status, now
+        if result is not None:
+            run.result = result
+        if error is not None:
+            run.error = error
+        if status in ("completed", "failed", "rejected"):
+            run.finished_at = now
+        if release:
+            run.lease_owner = run.lease_expires_at = None
+        return True
+
+    async def steps(self, workspace_id: str, run_id: str) -> list[StepRecord]:
+        self._get(workspace_id, run_id)
+        return sorted((replace(s) for s in self._steps[run_id].values()), key=lambda s: s.position)
+
+    async def save_step(
+        self,
+        workspace_id: str,
+        run_id: str,
+        name: str,
+        *,
+        status: StepStatus,
+        attempts: int,
+        now: datetime,
+        output: dict[str, Any] | None = None,
+        quality: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._get(workspace_id, run_id)
+        step = self._steps[run_id][name]
+        if step.status == "completed":
+            return
+        step.status, step.attempts, step.output = status, attempts, output
+        step.quality, step.error = quality, error
+
+    async def add_approval(self, approval: ApprovalRecord) -> ApprovalRecord:
+        for a in self._approvals.values():
+            if (a.run_id, a.checkpoint, a.scope) == (
+                approval.run_id,
+                approval.checkpoint,
+                approval.scope,
+            ):
+                return replace(a)
+        self._approvals[approval.id] = replace(approval)
+        return approval
+
+    async def get_approval(self, workspace_id: str, approval_id: str) -> ApprovalRecord:
+        a = self._approvals.get(approval_id)
+        if a is None or a.workspace_id != workspace_id:
+            raise NotFoundError(
+                f"no approval {approval_id!r} in this workspace", field="approval_id"
+            )
+        return replace(a)
+
+    async def approvals(
+        self,
+        workspace_id: str | None,
+        *,
+        status: ApprovalStatus | None = None,
+        run_id: str | None = None,
+        expired_before: datetime | None = None,
+    ) -> list[ApprovalRecord]:
+        out = [
+            replace(a)
+            for a in self._approvals.values()
+            if (workspace_id is None or a.workspace_id == workspace_id)
+            and (status is None or a.status == status)
+            and (run_id is None or a.run_id == run_id)
+            and (expired_before is None or a.expires_at <= expired_before)
+        ]
+        return sorted(out, key=lambda a: (a.requested_at, a.id))
+
+    async def decide(
+        self,
+        workspace_id: str,
+        approval_id: str,
+        status: ApprovalStatus,
+        *,
+        by: str,
+        note: str | None,
+        now: datetime,
+    ) -> ApprovalRecord:
+        await self.get_approval(workspace_id, approval_id)
+        a = self._approvals[approval_id]
+        if a.status != "pending":
+            raise ConflictError(
+                f"approval {approval_id!r} was already decided: {a.status} by {a.decided_by}",
+                field="approval_id",
+            )
+        a.status, a.decided_by, a.note, a.decided_at = status, by, note, now
+        return replace(a)
+
+    async def set_notification(self, workspace_id: str, approval_id: str, text: str) -> None:
+        await self.get_approval(workspace_id, approval_id)
+        self._approvals[approval_id].notification = text
+
+    async def stale_runs(self, *, now: datetime, limit: int = 100) -> list[RunRecord]:
+        return [
+            replace(r)
+            for r in self._runs.values()
+            if r.status == "running"
+            and (r.lease_owner is None or (r.lease_expires_at or now) < now)
+        ][:limit]
