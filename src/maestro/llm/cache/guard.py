@@ -9,10 +9,14 @@ the two texts (already normalised) differ by:
 * antonymy: a word on one side whose antonym is on the other, from a short
   lexicon or by prefix (un-/in-/im-/dis-/non-/de-, en- against dis-);
 * numbers: different numeric tokens ("top 5" against "top 10");
-* a content substitution (strict mode): each side has a content word the other
-  lacks ("capital of France" against "capital of Spain"). Insertions on one
-  side only pass; synonym swaps are refused, which costs recall on paraphrases
-  that change content words (measured in bench/results/cache.md).
+* content words (strict mode): a content word (not a stop word, after light
+  stemming) on one side only: a substitution ("visit Paris" against "visit
+  Madrid") or an insertion ("... on android"). So L3 answers rewordings that
+  keep every content word (function words, order, inflection, fillers); it
+  refuses synonym swaps, which costs recall on such paraphrases (measured in
+  bench/results/cache.md). Question words count too when both sides have
+  one ("how do I" against "why do I"). An insertion-tolerant rule let through 40% of the
+  workload's qualifier near-misses at every threshold above 0.4.
 
 Pure functions over strings: tested with plain values.
 """
@@ -108,6 +112,7 @@ STOPWORDS = (
     - NEGATIONS
     - {"on", "with", "best", "good", "like"}
 )
+WH_WORDS = _words("what which who whom whose when where why how")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
@@ -144,8 +149,11 @@ def refusal(query: str, candidate: str, *, strict: bool = True) -> GuardReason |
     if {w for w in q_set if _NUMBER.match(w)} != {w for w in c_set if _NUMBER.match(w)}:
         return "numbers"
     if strict:
+        q_wh, c_wh = q_set & WH_WORDS, c_set & WH_WORDS
+        if q_wh and c_wh and q_wh != c_wh:
+            return "content"
         q_content = {_stem(w) for w in q_only if w not in STOPWORDS}
         c_content = {_stem(w) for w in c_only if w not in STOPWORDS}
-        if q_content - c_content and c_content - q_content:
+        if q_content ^ c_content:
             return "content"
     return None

@@ -16,7 +16,7 @@ __all__ = [
     "CacheSettings",
 ]
 
-DEFAULT_THRESHOLD = 0.80
+DEFAULT_THRESHOLD = 0.725
 """Chosen from the measured precision/recall curve (docs/cache.md, bench/results/cache.md)."""
 DEFAULT_TTL_S = 24 * 3600.0
 DEFAULT_MAX_ENTRIES = 10_000
