@@ -19,6 +19,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.workspace",
     "maestro.api.routers.keys",
     "maestro.api.routers.metrics",
+    "maestro.api.routers.costs",
 ]
 """Each module exposes ``router``; add one line per area."""
 

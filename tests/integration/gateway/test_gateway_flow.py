@@ -152,3 +152,21 @@ async def test_tiny_quota_defers_p2_skips_p3_and_serves_p0(
     assert outcomes["P2"] == {"deferred": 1}
     assert outcomes["P3"] == {"skipped": 1}
     assert outcomes["P0"] == {"ok": 1}
+
+
+async def test_costs_endpoint_is_scoped_to_the_callers_workspace(
+    engine: Maestro, make_client: Any, workspace_id: str, other_workspace_id: str
+) -> None:
+    for agent in ("writer", "writer", "critic"):
+        await engine.gateway.complete(_req(), workspace=workspace_id, agent=agent, purpose="p")
+    await engine.gateway.complete(_req(), workspace=other_workspace_id, agent="spy", purpose="p")
+    mine = await make_client(workspace_id)
+    body = (await mine.get("/api/costs", params={"group_by": "agent"})).json()
+    assert {r["key"]: r["calls"] for r in body["rows"]} == {"critic": 1, "writer": 2}
+    theirs = await make_client(other_workspace_id)
+    body = (await theirs.get("/api/costs")).json()
+    assert [r["key"] for r in body["rows"]] == ["spy"]
+    bad = await mine.get("/api/costs", params={"group_by": "colour"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "group_by"
+    budget = (await mine.get("/api/budget")).json()
+    assert budget["outcomes_by_priority"] == {"P1": {"ok": 3}}
