@@ -24,6 +24,7 @@ from pydantic_settings import (
 from maestro.agents.evolution import PopulationSettings
 from maestro.errors import ConfigurationError
 from maestro.jobs.settings import JobsSettings
+from maestro.llm.cache.settings import CacheSettings
 from maestro.llm.budget import BudgetSettings
 from maestro.llm.gateway import GatewaySettings
 from maestro.llm.ratelimit.settings import RateLimitSettings
@@ -100,6 +101,8 @@ class Settings(BaseSettings):
     """The audience simulator used as the default source of outcomes."""
     recommend: RecommendSettings = RecommendSettings()
     """Snippet agents, precompute ticks, the orchestrator template and model alias."""
+    cache: CacheSettings = CacheSettings()
+    """The semantic response cache (levels, threshold, TTL, size, embedder)."""
     jobs: JobsSettings = JobsSettings()
     """Background jobs: in-process scheduler or arq workers; lag alert."""
 
