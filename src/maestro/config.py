@@ -24,8 +24,8 @@ from pydantic_settings import (
 from maestro.agents.evolution import PopulationSettings
 from maestro.errors import ConfigurationError
 from maestro.jobs.settings import JobsSettings
-from maestro.llm.cache.settings import CacheSettings
 from maestro.llm.budget import BudgetSettings
+from maestro.llm.cache.settings import CacheSettings
 from maestro.llm.gateway import GatewaySettings
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.llm.routing import LLMSettings
