@@ -20,6 +20,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.keys",
     "maestro.api.routers.metrics",
     "maestro.api.routers.costs",
+    "maestro.api.routers.ratelimit",
 ]
 """Each module exposes ``router``; add one line per area."""
 
