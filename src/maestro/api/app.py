@@ -21,6 +21,10 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.metrics",
     "maestro.api.routers.costs",
     "maestro.api.routers.ratelimit",
+    "maestro.api.routers.orchestrate",
+    "maestro.api.routers.runs",
+    "maestro.api.routers.approvals",
+    "maestro.api.routers.agents",
 ]
 """Each module exposes ``router``; add one line per area."""
 

@@ -10,7 +10,9 @@ import typer
 from maestro._version import __version__
 from maestro.cli._common import console
 from maestro.cli.admin import db_app, key_app, workspace_app
+from maestro.cli.approvals import approvals_app
 from maestro.cli.bench import bench
+from maestro.cli.runs import runs_app
 
 __all__ = ["app", "main"]
 
@@ -23,6 +25,8 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
+app.add_typer(runs_app, name="runs")
+app.add_typer(approvals_app, name="approvals")
 app.command("bench")(bench)
 
 
