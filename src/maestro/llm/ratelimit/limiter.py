@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import uuid
 
@@ -62,6 +63,8 @@ class RateLimiter:
         self._policies: dict[str, BucketPolicy] = {}
         self._wakers: dict[str, asyncio.Event] = {}
         self._max_step = self.settings.waiter_lease / 3
+        self._id = uuid.uuid4().hex[:12] + ":"
+        self._tickets = itertools.count()
         metrics.DEGRADED.labels(store.name).set(0)
 
     @classmethod
@@ -117,32 +120,47 @@ class RateLimiter:
         :class:`~maestro.errors.RateLimitedError` when a waiter's timeout runs out and
         :class:`~maestro.errors.BackendUnavailableError` for P0/P1 under ``fail_closed``.
         """
-        policy = self.policy(key)
-        priority = Priority(priority)
-        cost = policy.cost if cost is None else cost
-        _check_cost(policy, priority, cost)
-        ticket = uuid.uuid4().hex if priority <= Priority.P1 else ""
+        policy = self._policies.get(key) or self.policy(key)
+        if type(priority) is not Priority:
+            priority = Priority(priority)
+        if cost is None:
+            cost = policy.cost
+        else:
+            _check_cost(policy, priority, cost)
+        ticket = f"{self._id}{next(self._tickets)}" if priority <= Priority.P1 else ""
+        store, attempt = await self._attempt(key, policy, priority, cost, ticket, True)
+        decision = attempt.decision
+        if decision == "grant":
+            return self._granted(key, priority, attempt, 0.0)
+        if decision == "defer":
+            metrics.OUTCOMES[int(priority), "deferred"] += 1
+            retry_at = utc_from_timestamp(attempt.now + policy.defer_seconds)
+            return Deferred(retry_at=retry_at, tokens=_known(attempt.tokens))
+        if decision == "skip":
+            metrics.OUTCOMES[int(priority), "skipped"] += 1
+            return Skipped(tokens=_known(attempt.tokens))
+        return await self._wait_turn(key, policy, priority, cost, ticket, store, attempt)
+
+    async def _wait_turn(
+        self,
+        key: str,
+        policy: BucketPolicy,
+        priority: Priority,
+        cost: int,
+        ticket: str,
+        store: BucketStore | None,
+        attempt: Attempt,
+    ) -> Granted:
+        """Queue until it is this caller's turn and the tokens are there, or time runs out."""
+        metrics.WAITS.labels(priority.name).inc()
         started = self._clock.time()
         timeout = policy.p1_timeout if priority == Priority.P1 else policy.p0_timeout
-        first = True
         queued_in: set[BucketStore] = set()
         granted_by: BucketStore | None = None
         try:
             while True:
-                store, attempt = await self._attempt(key, policy, priority, cost, ticket, first)
-                if attempt.decision == "grant":
-                    granted_by = store
-                    return self._granted(key, priority, attempt, started)
-                if attempt.decision == "defer":
-                    return self._deferred(policy, priority, attempt)
-                if attempt.decision == "skip":
-                    _finish(priority, "skipped")
-                    return Skipped(tokens=_known(attempt.tokens))
                 if store is not None:
                     queued_in.add(store)
-                if first:
-                    metrics.WAITS.labels(priority.name).inc()
-                    first = False
                 delay = min(attempt.wait if attempt.wait > 0 else _MIN_POLL, self._max_step)
                 if timeout is not None:
                     remaining = started + timeout - self._clock.time()
@@ -151,7 +169,7 @@ class RateLimiter:
                             queued_in.discard(store)
                             with contextlib.suppress(BackendUnavailableError):
                                 await store.leave(key, ticket, priority, timed_out=True)
-                        _finish(priority, "timed_out")
+                        metrics.OUTCOMES[int(priority), "timed_out"] += 1
                         raise RateLimitedError(
                             f"{priority.name} call on quota key {key!r} got no tokens within "
                             f"its timeout of {timeout:g}s",
@@ -159,13 +177,16 @@ class RateLimiter:
                         )
                     delay = min(delay, remaining)
                 await self._pause(key, delay)
+                store, attempt = await self._attempt(key, policy, priority, cost, ticket, False)
+                if attempt.decision == "grant":
+                    granted_by = store
+                    return self._granted(key, priority, attempt, self._clock.time() - started)
         finally:
-            for store in queued_in - {granted_by}:
+            for other in queued_in - {granted_by}:
                 with contextlib.suppress(BackendUnavailableError):
-                    await store.leave(key, ticket, priority, timed_out=False)
-            if not first:
-                # The line moved: whoever is next here need not wait out its full sleep.
-                self._wake(key)
+                    await other.leave(key, ticket, priority, timed_out=False)
+            # The line moved: whoever is next here need not sleep out its full delay.
+            self._wake(key)
 
     async def state(self, key: str) -> BucketState:
         """Tokens, queue, calls in the last hour and counters by priority of ``key``."""
@@ -181,6 +202,7 @@ class RateLimiter:
             backend = "local"
             policy = self._local_policy(policy)
             snap = await self._local.snapshot(key, policy)
+        metrics.TOKENS.labels(key).set(snap.tokens)
         priorities = {
             p.name: PriorityStats(
                 **{kind: snap.counters.get(counter_field(kind, p), 0) for kind in COUNTER_KINDS}
@@ -221,15 +243,6 @@ class RateLimiter:
         ticket: str,
         first: bool,
     ) -> tuple[BucketStore | None, Attempt]:
-        if self._degraded and self._clock.time() >= self._probe_at:
-            # One caller per back-off window tries the shared store again.
-            self._probe_at = self._clock.time() + self.settings.probe_backoff
-            with contextlib.suppress(BackendUnavailableError):
-                attempt = await self._store.attempt(
-                    key, policy, priority, cost, ticket=ticket, first=first
-                )
-                self._set_degraded(False)
-                return self._store, attempt
         if not self._degraded:
             try:
                 attempt = await self._store.attempt(
@@ -238,6 +251,15 @@ class RateLimiter:
                 return self._store, attempt
             except BackendUnavailableError:
                 self._set_degraded(True)
+        elif self._clock.time() >= self._probe_at:
+            # One caller per back-off window tries the shared store again.
+            self._probe_at = self._clock.time() + self.settings.probe_backoff
+            with contextlib.suppress(BackendUnavailableError):
+                attempt = await self._store.attempt(
+                    key, policy, priority, cost, ticket=ticket, first=first
+                )
+                self._set_degraded(False)
+                return self._store, attempt
         return await self._fallback(key, policy, priority, cost, ticket, first)
 
     async def _fallback(
@@ -292,26 +314,14 @@ class RateLimiter:
         if waker is not None:
             waker.set()
 
-    def _granted(self, key: str, priority: Priority, attempt: Attempt, started: float) -> Granted:
-        _finish(priority, "granted")
-        tokens = _known(attempt.tokens)
-        if tokens is not None:
-            metrics.TOKENS.labels(key).set(tokens)
-        return Granted(tokens=tokens, waited=self._clock.time() - started)
-
-    def _deferred(self, policy: BucketPolicy, priority: Priority, attempt: Attempt) -> Deferred:
-        _finish(priority, "deferred")
-        retry_at = utc_from_timestamp(attempt.now + policy.defer_seconds)
-        return Deferred(retry_at=retry_at, tokens=_known(attempt.tokens))
+    def _granted(self, key: str, priority: Priority, attempt: Attempt, waited: float) -> Granted:
+        metrics.OUTCOMES[int(priority), "granted"] += 1
+        return Granted(tokens=_known(attempt.tokens), waited=waited)
 
 
 def _known(tokens: float) -> float | None:
     """``None`` for the NaN a store-less fallback reports (tokens unknown)."""
     return None if math.isnan(tokens) else tokens
-
-
-def _finish(priority: Priority, outcome: str) -> None:
-    metrics.ACQUISITIONS.labels(priority.name, outcome).inc()
 
 
 def _check_cost(policy: BucketPolicy, priority: Priority, cost: int) -> None:

@@ -10,21 +10,35 @@ from __future__ import annotations
 from collections import deque
 
 from maestro.clock import Clock
-from maestro.llm.ratelimit.policy import BucketPolicy, decide, refill, wait_hint
-from maestro.llm.ratelimit.store import Attempt, Snapshot, counter_field
+from maestro.llm.ratelimit.policy import EPSILON, BucketPolicy, decide, refill, wait_hint
+from maestro.llm.ratelimit.store import COUNTER_KINDS, Attempt, Snapshot, counter_field
 from maestro.llm.types import Priority
 
 __all__ = ["MemoryBucketStore"]
 
 _MINUTES = 60
+_FIELDS = {kind: tuple(counter_field(kind, p) for p in Priority) for kind in COUNTER_KINDS}
 
 
 class _Bucket:
-    __slots__ = ("counters", "minutes", "queues", "tokens", "ts", "waiting")
+    __slots__ = (
+        "capacity",
+        "counters",
+        "fast_floor",
+        "minutes",
+        "policy",
+        "queues",
+        "rate",
+        "tokens",
+        "ts",
+        "waiting",
+    )
 
     def __init__(self, tokens: float, now: float) -> None:
         self.tokens = tokens
         self.ts = now
+        self.policy: BucketPolicy | None = None
+        self.capacity = self.rate = self.fast_floor = 0.0
         self.queues: tuple[deque[str], deque[str]] = (deque(), deque())
         """P0 waiters, then P1 waiters, each in arrival order."""
         self.waiting: dict[str, int] = {}
@@ -32,21 +46,34 @@ class _Bucket:
         self.minutes: dict[int, int] = {}
         """Grants per minute since the epoch, for "calls in the last hour"."""
 
+    def use(self, policy: BucketPolicy) -> None:
+        """Cache the policy's numbers (read on every attempt)."""
+        self.policy = policy
+        self.capacity = policy.capacity
+        self.rate = policy.rate
+        # Above this, any P2 or P3 call is granted (P3 also needs 20% of capacity).
+        self.fast_floor = max(policy.reserve, policy.skip_threshold)
+
     def rank(self, ticket: str, priority: int) -> int:
         if priority == 0:
             return self.queues[0].index(ticket)
         return len(self.queues[0]) + self.queues[1].index(ticket)
 
     def count(self, kind: str, priority: int) -> None:
-        name = counter_field(kind, priority)
+        name = _FIELDS[kind][priority]
         self.counters[name] = self.counters.get(name, 0) + 1
 
-    def record_call(self, now: float) -> None:
+    def grant(self, p: int, cost: int, now: float) -> Attempt:
+        self.tokens -= cost
+        name = _FIELDS["calls"][p]
+        self.counters[name] = self.counters.get(name, 0) + 1
+        minutes = self.minutes
         minute = int(now // 60)
-        self.minutes[minute] = self.minutes.get(minute, 0) + 1
-        if len(self.minutes) > _MINUTES + 1:
-            for m in [m for m in self.minutes if m <= minute - _MINUTES]:
-                del self.minutes[m]
+        minutes[minute] = minutes.get(minute, 0) + 1
+        if len(minutes) > _MINUTES + 1:
+            for m in [m for m in minutes if m <= minute - _MINUTES]:
+                del minutes[m]
+        return Attempt("grant", self.tokens, now)
 
     def calls_last_hour(self, now: float) -> int:
         minute = int(now // 60)
@@ -62,15 +89,6 @@ class MemoryBucketStore:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
-    def _bucket(self, key: str, policy: BucketPolicy, now: float) -> _Bucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = _Bucket(policy.capacity, now)
-        elif now > bucket.ts:
-            bucket.tokens = refill(policy, bucket.tokens, now - bucket.ts)
-            bucket.ts = now
-        return bucket
-
     async def attempt(
         self,
         key: str,
@@ -82,14 +100,24 @@ class MemoryBucketStore:
         first: bool,
     ) -> Attempt:
         now = self._clock.time()
-        b = self._bucket(key, policy, now)
+        b = self._buckets.get(key)
+        if b is None:
+            b = self._buckets[key] = _Bucket(policy.capacity, now)
+        if b.policy is not policy:
+            b.use(policy)
+        if now > b.ts:
+            b.tokens = min(b.capacity, b.tokens + (now - b.ts) * b.rate)
+            b.ts = now
         p = int(priority)
+        # The common case (P2/P3, nobody waiting, tokens there) without the general path.
+        if p >= 2 and not b.waiting and b.tokens + EPSILON >= b.fast_floor + cost:
+            return b.grant(p, cost, now)
         if p <= 1:
             if ticket not in b.waiting:
                 if not b.waiting and decide(policy, priority, b.tokens, cost, rank=0, queued=0) == (
                     "grant"
                 ):
-                    return self._grant(b, p, cost, now)
+                    return b.grant(p, cost, now)
                 b.queues[p].append(ticket)
                 b.waiting[ticket] = p
                 if first:
@@ -100,21 +128,14 @@ class MemoryBucketStore:
             ):
                 b.queues[p].popleft()
                 del b.waiting[ticket]
-                return self._grant(b, p, cost, now)
+                return b.grant(p, cost, now)
             hint = wait_hint(policy, priority, b.tokens, cost, rank)
             return Attempt("wait", b.tokens, now, hint)
         decision = decide(policy, priority, b.tokens, cost, rank=0, queued=len(b.waiting))
         if decision == "grant":
-            return self._grant(b, p, cost, now)
+            return b.grant(p, cost, now)
         b.count("defers" if decision == "defer" else "skips", p)
         return Attempt(decision, b.tokens, now)
-
-    @staticmethod
-    def _grant(b: _Bucket, p: int, cost: int, now: float) -> Attempt:
-        b.tokens -= cost
-        b.count("calls", p)
-        b.record_call(now)
-        return Attempt("grant", b.tokens, now)
 
     async def leave(self, key: str, ticket: str, priority: Priority, *, timed_out: bool) -> None:
         bucket = self._buckets.get(key)

@@ -84,6 +84,10 @@ class BucketPolicy(BaseModel):
                 f"reserve {self.reserve} must be below capacity {self.capacity}, "
                 "or only P0 could ever be served"
             )
+        if self.cost + self.reserve > self.capacity:
+            raise ValueError(
+                f"cost {self.cost} plus reserve {self.reserve} exceeds capacity {self.capacity}"
+            )
         return self
 
     @property

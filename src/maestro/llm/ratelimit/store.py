@@ -9,7 +9,7 @@ stores stay small and identical in behaviour.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from maestro.llm.ratelimit.policy import BucketPolicy, Decision
 from maestro.llm.types import Priority
@@ -25,9 +25,8 @@ def counter_field(kind: str, priority: Priority | int) -> str:
     return f"{kind}:{int(priority)}"
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """The result of one atomic attempt."""
+class Attempt(NamedTuple):
+    """The result of one atomic attempt (a tuple: cheap to build on the hot path)."""
 
     decision: Decision
     tokens: float
