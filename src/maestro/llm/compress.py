@@ -4,12 +4,13 @@ A prompt is a list of :class:`Section`, each with a priority. Compression runs
 in three passes, each cheaper in meaning than the next:
 
 1. **Tidy**: collapse runs of blank lines and spaces, strip filler phrases
-   ("please note that", "it is important to") that carry no fact.
+   ("please note that", "it is worth noting that") that carry no fact.
 2. **Deduplicate across sections**: split sections into sentences (and bullet
-   lines); a sentence that repeats, exactly or nearly (word-set Jaccard at or
-   above ``near_duplicate``), a sentence already kept in a section of equal or
-   higher priority is removed. Agent snippets and raw context repeat each other a
-   lot; this is where most of the saving comes from.
+   lines); a sentence whose content words are all in a sentence already kept
+   (from a section of equal or higher priority), or that nearly repeats one
+   (word-set Jaccard at or above ``near_duplicate``), is removed. A sentence
+   with a number the kept one lacks is always kept. Agent snippets and raw
+   context repeat each other a lot; this is where most of the saving comes from.
 3. **Budget**: while the prompt is over ``budget_tokens``, drop whole sections,
    lowest priority first; ``required`` sections are never dropped.
 
@@ -170,10 +171,15 @@ def _words(unit: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(unit.lower()) if w not in _STOP)
 
 
-def _same(a: frozenset[str], b: frozenset[str], threshold: float) -> bool:
-    if a == b:
-        return True
-    return len(a & b) / len(a | b) >= threshold
+def _said(new: frozenset[str], old: frozenset[str], threshold: float) -> bool:
+    """Whether ``new`` adds nothing to ``old``: contained in it, or a near duplicate.
+
+    A sentence with a number the other lacks is never a duplicate: "5 tasks" and
+    "2 tasks" differ by one word and are different facts.
+    """
+    if not {w for w in new if w[0].isdigit()} <= old:
+        return False
+    return new <= old or len(new & old) / len(new | old) >= threshold
 
 
 def _deduplicate(sections: Sequence[Section], threshold: float) -> tuple[list[str], int]:
@@ -195,7 +201,7 @@ def _deduplicate(sections: Sequence[Section], threshold: float) -> tuple[list[st
                 # Headings and short bullets ("Signals:", "- none") are structure, not facts.
                 if len(words) < 2:
                     kept.append(unit)
-                elif any(_same(words, s, threshold) for s in seen):
+                elif any(_said(words, s, threshold) for s in seen):
                     removed_here += 1
                 else:
                     seen.append(words)
