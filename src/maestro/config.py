@@ -24,6 +24,7 @@ from pydantic_settings import (
 from maestro.agents.evolution import PopulationSettings
 from maestro.errors import ConfigurationError
 from maestro.jobs.settings import JobsSettings
+from maestro.learning.bandits import LearningSettings
 from maestro.llm.budget import BudgetSettings
 from maestro.llm.cache.settings import CacheSettings
 from maestro.llm.gateway import GatewaySettings
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     """The semantic response cache (levels, threshold, TTL, size, embedder)."""
     jobs: JobsSettings = JobsSettings()
     """Background jobs: in-process scheduler or arq workers; lag alert."""
+    learning: LearningSettings = LearningSettings()
+    """Bandit policies for strategy selection and experiment defaults."""
 
     @field_validator("database_url")
     @classmethod

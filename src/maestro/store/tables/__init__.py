@@ -4,6 +4,14 @@ Each part of Maestro keeps its tables in its own module here and ships its own
 migration in ``maestro/store/migrations/versions``.
 """
 
-from maestro.store.tables import gateway, memory, orchestration, recommend, studio, tenancy
+from maestro.store.tables import (
+    experiments,
+    gateway,
+    memory,
+    orchestration,
+    recommend,
+    studio,
+    tenancy,
+)
 
-__all__ = ["gateway", "memory", "orchestration", "recommend", "studio", "tenancy"]
+__all__ = ["experiments", "gateway", "memory", "orchestration", "recommend", "studio", "tenancy"]
