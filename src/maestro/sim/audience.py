@@ -300,10 +300,12 @@ class AudienceSimulator:
         """Regime 0 is the base preferences; each later one re-deals them so the best moves."""
         known = max((r for (bb, r) in self._regimes if bb == b and r <= regime), default=0)
         effects: Array = self._mu[b] if known == 0 else self._regimes[(b, known)]
+        # The best strategy in truth also depends on the topic mix; keep dealing until it moves.
+        mix = np.log(np.exp(self._topic[b] + self._mix[b]).sum(axis=1))
         for r in range(known + 1, regime + 1):
             rng = np.random.default_rng(np.random.SeedSequence([self.seed, 1, b, r]))
             dealt: Array = rng.permutation(effects)
-            while int(np.argmax(dealt)) == int(np.argmax(effects)):
+            while int(np.argmax(dealt + mix)) == int(np.argmax(effects + mix)):
                 dealt = rng.permutation(effects)
             self._regimes[(b, r)] = dealt
             effects = dealt
