@@ -36,7 +36,6 @@ _DECISIONS: dict[bytes, Decision] = {
     b"defer": "defer",
     b"skip": "skip",
 }
-_SUFFIXES = ("bucket", "queue", "leases", "counters", "minutes")
 
 
 def _source(name: str) -> str:
@@ -48,8 +47,8 @@ class RedisBucketStore:
 
     Args:
         client: a ``redis.asyncio.Redis`` client (the coordinator's).
-        prefix: the key prefix; a quota key ``model:gpt-4o`` lives under
-            ``{prefix}model:gpt-4o:bucket`` and four siblings.
+        prefix: the key prefix; a quota key ``model:gpt-4o`` lives in the hash
+            ``{prefix}model:gpt-4o:bucket`` and the wait queue ``...:queue``.
         lease: seconds a waiter keeps its place without asking again.
         time_source: when set, its time replaces Redis ``TIME`` (tests only).
         url: shown in error messages (without password).
@@ -68,15 +67,29 @@ class RedisBucketStore:
     ) -> None:
         self._client = client
         self._prefix = prefix
-        self._lease = lease
+        self._lease_arg = repr(lease)
         self._time_source = time_source
         self._url = url
+        self._encoded: dict[int, tuple[BucketPolicy, list[str]]] = {}
         self._acquire = client.register_script(_source("acquire"))
         self._leave = client.register_script(_source("leave"))
         self._snapshot = client.register_script(_source("snapshot"))
 
     def _keys(self, key: str) -> list[str]:
-        return [f"{self._prefix}{key}:{s}" for s in _SUFFIXES]
+        """The bucket hash and the wait queue of ``key``."""
+        return [f"{self._prefix}{key}:bucket", f"{self._prefix}{key}:queue"]
+
+    def _policy_args(self, policy: BucketPolicy) -> list[str]:
+        """capacity, rate, reserve (ARGV 2-4), encoded once per policy."""
+        cached = self._encoded.get(id(policy))
+        if cached is None or cached[0] is not policy:
+            args = [repr(policy.capacity), repr(policy.rate), repr(policy.reserve)]
+            idle = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
+            cached = self._encoded[id(policy)] = (
+                policy,
+                [*args, repr(policy.skip_threshold), str(idle)],
+            )
+        return cached[1]
 
     def _now(self) -> str:
         return "" if self._time_source is None else repr(self._time_source.time())
@@ -101,19 +114,19 @@ class RedisBucketStore:
         ticket: str,
         first: bool,
     ) -> Attempt:
-        idle_ms = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
+        capacity, rate, reserve, skip, idle_ms = self._policy_args(policy)
         keys = [*self._keys(key), f"{self._prefix}keys"]
         args = [
             key,
-            repr(policy.capacity),
-            repr(policy.rate),
-            repr(policy.reserve),
+            capacity,
+            rate,
+            reserve,
             cost,
             int(priority),
-            repr(policy.skip_threshold),
+            skip,
             ticket,
             1 if first else 0,
-            repr(self._lease),
+            self._lease_arg,
             idle_ms,
             self._now(),
         ]
@@ -121,20 +134,14 @@ class RedisBucketStore:
         return Attempt(_DECISIONS[decision], float(tokens), float(now), float(wait))
 
     async def leave(self, key: str, ticket: str, priority: Priority, *, timed_out: bool) -> None:
-        _, queue, leases, counters, _ = self._keys(key)
         args = [ticket, int(priority), 1 if timed_out else 0]
-        await self._run(self._leave, [queue, leases, counters], args)
+        await self._run(self._leave, self._keys(key), args)
 
     async def snapshot(self, key: str, policy: BucketPolicy) -> Snapshot:
-        bucket, queue, _, counters, minutes = self._keys(key)
         args = [repr(policy.capacity), repr(policy.rate), self._now()]
-        out = await self._run(self._snapshot, [bucket, queue, counters, minutes], args)
+        out = await self._run(self._snapshot, self._keys(key), args)
         fields = out[4:]
-        named = {
-            fields[i].decode(): int(fields[i + 1])
-            for i in range(0, len(fields), 2)
-            if fields[i] != b"seq"
-        }
+        named = {fields[i].decode(): int(fields[i + 1]) for i in range(0, len(fields), 2)}
         return Snapshot(
             tokens=float(out[0]),
             queued=int(out[2]),

@@ -1,6 +1,6 @@
 -- Read one bucket without changing it: refilled tokens, queue length, grants in
 -- the last hour, counters.
--- KEYS: 1 bucket hash  2 wait queue zset  3 counters hash  4 grants per minute hash
+-- KEYS: 1 bucket hash  2 wait queue zset
 -- ARGV: 1 capacity  2 tokens per second  3 "now" override ('' = Redis TIME)
 -- Returns {tokens, now, queued, calls in the last hour, counter name, value, ...}.
 local capacity = tonumber(ARGV[1])
@@ -12,20 +12,27 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens, ts = tonumber(state[1]), tonumber(state[2])
+local minute = math.floor(now / 60)
+local fields = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do fields[all[i]] = all[i + 1] end
+local tokens, ts = tonumber(fields['tokens']), tonumber(fields['ts'])
 if tokens == nil then
   tokens = capacity
 elseif now > ts then
   tokens = math.min(capacity, tokens + (now - ts) * rate)
 end
-local minute = math.floor(now / 60)
 local calls = 0
-local minutes = redis.call('HGETALL', KEYS[4])
-for i = 1, #minutes, 2 do
-  if tonumber(minutes[i]) > minute - 60 then calls = calls + tonumber(minutes[i + 1]) end
+for slot = 0, 59 do
+  local stamp = tonumber(fields['t:' .. slot])
+  if stamp and stamp > minute - 60 then calls = calls + tonumber(fields['m:' .. slot]) end
 end
 local out = {string.format('%.17g', tokens), string.format('%.17g', now),
              redis.call('ZCARD', KEYS[2]), calls}
-for _, v in ipairs(redis.call('HGETALL', KEYS[3])) do table.insert(out, v) end
+for name, value in pairs(fields) do
+  if string.find(name, '^%a+:%d$') and not string.find(name, '^[mt]:') then
+    table.insert(out, name)
+    table.insert(out, value)
+  end
+end
 return out
