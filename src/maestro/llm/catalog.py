@@ -160,8 +160,15 @@ class Catalog:
 
 
 def _resolve(name: str, entry: ModelEntry) -> ModelSpec:
+    complete = None not in (
+        entry.input_cost_per_token,
+        entry.output_cost_per_token,
+        entry.context_window,
+    )
     if entry.provider == "offline":
         known: Mapping[str, Any] = {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+    elif complete:
+        known = {}  # fully configured: no need to load LiteLLM (seconds to import)
     else:
         known = litellm_cost_map().get(entry.litellm_model or name, {})
     input_cost = _pick(entry.input_cost_per_token, known.get("input_cost_per_token"))
