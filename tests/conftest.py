@@ -56,7 +56,7 @@ def require_server(name: str, url: str, port: int) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(item, "callspec", None)
-        values = set(params.params.values()) if params else set()
+        values = {v for v in params.params.values() if isinstance(v, str)} if params else set()
         if "postgres" in values:
             item.add_marker(pytest.mark.postgres)
         if "redis" in values:
