@@ -25,6 +25,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.runs",
     "maestro.api.routers.approvals",
     "maestro.api.routers.agents",
+    "maestro.api.routers.experiments",
 ]
 """Each module exposes ``router``; add one line per area."""
 

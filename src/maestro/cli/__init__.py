@@ -12,6 +12,7 @@ from maestro.cli._common import console
 from maestro.cli.admin import db_app, key_app, workspace_app
 from maestro.cli.approvals import approvals_app
 from maestro.cli.bench import bench
+from maestro.cli.experiments import experiments_app
 from maestro.cli.runs import runs_app
 
 __all__ = ["app", "main"]
@@ -27,6 +28,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="key")
 app.add_typer(runs_app, name="runs")
 app.add_typer(approvals_app, name="approvals")
+app.add_typer(experiments_app, name="experiments")
 app.command("bench")(bench)
 
 

@@ -455,11 +455,14 @@ class AdaptiveThompson(Policy):
         self.max_history = _check_int("max_history", max_history, 2 * self.min_segment)
         self.splits = _check_int("splits", splits, 1)
         self.restart_memory = _check_range("restart_memory", restart_memory, 0.0, 1e6)
-        self._gamma = np.array([1.0 if m == 0 else 1.0 - 1.0 / m for m in self.memories])[:, None]
+        self._windows = [(j, m) for j, m in enumerate(self.memories) if m > 0]
+        self._span = max((m for m in self.memories), default=0)
         self._score_decay = 1.0 - 1.0 / self.score_memory
         shape = (len(self.memories), self.n_arms)
         self._s = np.zeros(shape)
         self._f = np.zeros(shape)
+        self._arms: list[int] = []
+        self._rewards: list[float] = []
         self._score = np.zeros(len(self.memories))
         self._cum: list[list[float]] = [[0.0] for _ in range(self.n_arms)]
         self._since = [0] * self.n_arms
@@ -499,10 +502,9 @@ class AdaptiveThompson(Policy):
         p = np.clip((1.0 + s) / (2.0 + s + f), _KL_EPS, 1.0 - _KL_EPS)
         loglik = reward * np.log(p) + (1.0 - reward) * np.log1p(-p)
         self._score = self._score * self._score_decay + loglik
-        self._s *= self._gamma
-        self._f *= self._gamma
         self._s[:, arm] += reward
         self._f[:, arm] += 1.0 - reward
+        self._forget(arm, reward)
         cum = self._cum[arm]
         cum.append(cum[-1] + reward)
         if len(cum) > 2 * self.max_history:
@@ -513,6 +515,23 @@ class AdaptiveThompson(Policy):
             split = self._change_point(cum)
             if split is not None:
                 self._restart(arm, split)
+
+    def _forget(self, arm: int, reward: float) -> None:
+        """Append the play to the ring of recent plays; drop what left each window."""
+        if not self._span:
+            return
+        slot = (self.t - 1) % self._span
+        if len(self._arms) < self._span:
+            self._arms.append(arm)
+            self._rewards.append(reward)
+        else:
+            self._arms[slot], self._rewards[slot] = arm, reward
+        for j, w in self._windows:
+            if self.t > w:
+                old = (self.t - 1 - w) % self._span
+                a, r = self._arms[old], self._rewards[old]
+                self._s[j, a] -= r
+                self._f[j, a] -= 1.0 - r
 
     def _change_point(self, cum: list[float]) -> int | None:
         start = max(0, len(cum) - 1 - self.max_history)
@@ -538,11 +557,15 @@ class AdaptiveThompson(Policy):
         self.restarts += 1
         kept = self._cum[arm][split:]
         n, total = len(kept) - 1, kept[-1] - kept[0]
-        total_evidence = self._s + self._f
-        keep = np.minimum(total_evidence, self.restart_memory)
-        mean = np.where(total_evidence > 0, self._s / np.maximum(total_evidence, _KL_EPS), 0.5)
-        self._s, self._f = mean * keep, (1.0 - mean) * keep
-        self._s[:, arm], self._f[:, arm] = total, n - total
+        # Only the unlimited memories restart; windows forget by themselves.
+        rows = [j for j, m in enumerate(self.memories) if m == 0]
+        s, f = self._s[rows], self._f[rows]
+        evidence = s + f
+        keep = np.minimum(evidence, self.restart_memory)
+        mean = np.where(evidence > 0, s / np.maximum(evidence, _KL_EPS), 0.5)
+        s, f = mean * keep, (1.0 - mean) * keep
+        s[:, arm], f[:, arm] = total, n - total
+        self._s[rows], self._f[rows] = s, f
         self._cum = [[0.0] for _ in range(self.n_arms)]
         self._cum[arm] = kept
         if self.reset_scores:
@@ -554,6 +577,8 @@ class AdaptiveThompson(Policy):
             "s": self._s.tolist(),
             "f": self._f.tolist(),
             "score": self._score.tolist(),
+            "arms": list(self._arms),
+            "rewards": list(self._rewards),
             "cum": [list(c) for c in self._cum],
             "since": list(self._since),
             "restarts": self.restarts,
@@ -563,6 +588,8 @@ class AdaptiveThompson(Policy):
         self._s = np.array(data["s"], dtype=float)
         self._f = np.array(data["f"], dtype=float)
         self._score = np.array(data["score"], dtype=float)
+        self._arms = [int(a) for a in data["arms"]]
+        self._rewards = [float(r) for r in data["rewards"]]
         self._cum = [[float(x) for x in c] for c in data["cum"]]
         self._since = [int(x) for x in data["since"]]
         self.restarts = int(data["restarts"])

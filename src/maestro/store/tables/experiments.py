@@ -56,7 +56,7 @@ class ExperimentRow(Base):
 
 
 class ExperimentVariantRow(Base):
-    """A variant; ``position`` is its arm index for the allocation policy."""
+    """A variant: ``position`` is its arm index; ``n``, ``total``, ``total_sq`` sum its outcomes."""
 
     __tablename__ = "experiment_variants"
     __table_args__ = (
@@ -71,6 +71,9 @@ class ExperimentVariantRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     factors: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    total_sq: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class ExperimentAssignmentRow(Base):

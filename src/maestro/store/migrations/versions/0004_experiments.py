@@ -82,6 +82,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("factors", JSONType, nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.Column("total_sq", sa.Float(), nullable=False),
         sa.UniqueConstraint("experiment_id", "name", name="uq_experiment_variants_experiment_name"),
     )
     op.create_index("ix_experiment_variants_experiment", "experiment_variants", ["experiment_id"])
