@@ -54,3 +54,12 @@ def test_template_lists_patterns_with_confidence() -> None:
     assert lines[0] == "## Institutional knowledge"
     assert "- curiosity hooks beat the average by 40% (confidence 0.72, 12 data points)" in lines
     assert "- carousels work on Sundays (confidence 0.31, 1 data point)" in lines
+
+
+def test_every_exported_name_resolves() -> None:
+    import maestro.memory as memory
+
+    for name in memory.__all__:
+        assert getattr(memory, name) is not None
+    with pytest.raises(AttributeError):
+        _ = memory.NoSuchThing  # type: ignore[attr-defined]
