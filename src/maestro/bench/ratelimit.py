@@ -385,7 +385,12 @@ def _markdown(result: dict[str, Any]) -> str:
                 f"| {kind} | {o['admitted']} | {o['bound']} | {o['bound_rule']} | "
                 f"{o['elapsed_s']} | {o['overshoot']} |"
             )
-    lines += ["", f"Host: {result['host']['cpus']} CPUs, Python {result['host']['python']}."]
+    host = result["host"]
+    lines += [
+        "",
+        f"Host: {host['cpus']} CPUs, Python {host['python']}, load average "
+        f"{host['load_average_1m']} at the start (other work on the host skews timings).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -397,7 +402,11 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
     rounds = 2 if quick else 5
     result: dict[str, Any] = {
         "quick": quick,
-        "host": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "host": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        },
         "in_process": await _in_process(n_mem, rounds),
     }
     if await _redis_reachable():
