@@ -26,6 +26,8 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.approvals",
     "maestro.api.routers.agents",
     "maestro.api.routers.experiments",
+    "maestro.api.routers.users",
+    "maestro.api.routers.recommend",
 ]
 """Each module exposes ``router``; add one line per area."""
 

@@ -13,7 +13,9 @@ from maestro.cli.admin import db_app, key_app, workspace_app
 from maestro.cli.approvals import approvals_app
 from maestro.cli.bench import bench
 from maestro.cli.experiments import experiments_app
+from maestro.cli.recommend import recommend_app
 from maestro.cli.runs import runs_app
+from maestro.cli.worker import worker_app
 
 __all__ = ["app", "main"]
 
@@ -29,6 +31,8 @@ app.add_typer(key_app, name="key")
 app.add_typer(runs_app, name="runs")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(experiments_app, name="experiments")
+app.add_typer(recommend_app, name="recommend")
+app.add_typer(worker_app, name="worker")
 app.command("bench")(bench)
 
 
