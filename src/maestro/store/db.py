@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from maestro.urls import STORAGE_SCHEMES, redact_url
 from maestro.errors import BackendUnavailableError, ConfigurationError
+from maestro.urls import STORAGE_SCHEMES, redact_url
 
 __all__ = ["Database"]
 
