@@ -3,9 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK ?= requirements/dev.lock
+JOBS ?= 2
 STAMP := $(VENV)/.installed-$(notdir $(LOCK))
 
-.PHONY: install demo test test-fast lint fmt bench clean
+.PHONY: install demo test test-fast lint fmt bench lock clean
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -22,7 +23,7 @@ demo: install
 	$(BIN)/maestro demo $(ARGS)
 
 test: install
-	$(BIN)/python -m pytest -q -ra $(ARGS)
+	$(BIN)/python -m pytest -q -ra -n $(JOBS) --dist loadfile $(ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not slow and not browser" $(ARGS)
