@@ -13,7 +13,7 @@ $(BIN)/uv:
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(STAMP): $(BIN)/uv $(LOCK) pyproject.toml
-	$(BIN)/uv pip sync --quiet -p $(BIN)/python $(LOCK)
+	$(BIN)/uv pip install --quiet -p $(BIN)/python -r $(LOCK)
 	$(BIN)/uv pip install --quiet -p $(BIN)/python --no-deps -e .
 	touch $@
 
