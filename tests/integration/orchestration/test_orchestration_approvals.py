@@ -7,11 +7,12 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
+from conftest import orch_settings  # type: ignore[import-not-found]
 from maestro.clock import ManualClock
 from maestro.engine import Maestro
 from maestro.orchestration.context import AgentContext
@@ -23,8 +24,6 @@ from maestro.orchestration.spec import (
     StepSpec,
     WorkflowSpec,
 )
-
-from conftest import orch_settings  # type: ignore[import-not-found]
 
 REVIEW = {"name": "review", "condition": "before_execution", "description": "Review first"}
 
@@ -204,8 +203,8 @@ async def test_timeout_applies_the_configured_outcome(
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[dict[str, Any]] = []
-    fail_first = 0
+    bodies: ClassVar[list[dict[str, Any]]] = []
+    fail_first: ClassVar[int] = 0
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])

@@ -48,7 +48,8 @@ async def test_sigkilled_worker_run_completes_with_each_effect_once(
     try:
         ws = (await engine.tenancy.create_workspace("crash")).id
         env = _env(db_settings, key_prefix)
-        worker = subprocess.Popen(
+        worker = await asyncio.to_thread(
+            subprocess.Popen,
             [sys.executable, str(HERE / "crash_worker.py"), "start", ws, str(tmp_path)],
             env=env,
             stdout=subprocess.PIPE,
