@@ -5,7 +5,9 @@ and :meth:`TaskMemory.purge` deletes them. Similar goals are found with an
 exact cosine search over goal embeddings held in a per-workspace in-process
 :class:`~maestro.memory.index.VectorIndex`: loaded from the database on first
 use, appended on write, and topped up from the database before every query so
-rows written by other replicas are seen.
+rows written by other replicas are seen (each top-up reads only rows created
+since the previous one, minus ``index_sync_overlap_seconds`` for commits that
+land out of timestamp order).
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ class TaskMemory:
         self._settings = settings or MemorySettings()
         self._embedder_key = f"{embedder.name}-{embedder.dim}"
         self._indexes: dict[str, VectorIndex] = {}
+        self._synced_at: dict[str, float] = {}  # clock time each index last read the database
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def record(
@@ -317,6 +320,7 @@ class TaskMemory:
 
     async def _synced_index(self, workspace_id: str, cutoff: datetime) -> VectorIndex:
         async with self._lock(workspace_id):
+            started = self._clock.time()
             index = self._indexes.get(workspace_id)
             if index is None:
                 index = VectorIndex(self._embedder.dim)
@@ -324,9 +328,10 @@ class TaskMemory:
                 self._indexes[workspace_id] = index
             else:
                 overlap = self._settings.index_sync_overlap_seconds
-                since = max(index.newest_ts - overlap, cutoff.timestamp())
+                since = max(self._synced_at[workspace_id] - overlap, cutoff.timestamp())
                 await self._load(workspace_id, index, since=utc_from_timestamp(since))
                 index.drop_before(cutoff.timestamp())
+            self._synced_at[workspace_id] = started
             return index
 
     async def _load(self, workspace_id: str, index: VectorIndex, *, since: datetime) -> None:
