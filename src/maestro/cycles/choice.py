@@ -1,0 +1,170 @@
+"""Which strategy an agent writes with: shared evidence, personal taste (seed 000 section A).
+
+The learning problem per brand is a bandit over strategies whose reward is a post's
+engagement relative to the brand's running mean. Who learns from what depends on
+the sharing mode:
+
+- ``hybrid`` (the product, seed 000's Option B): one policy per brand, fed by every
+  agent's posts. Each agent draws ``candidates`` strategies from it (independent
+  Thompson draws) and writes with the one its own weights favour. When the evidence
+  is clear the draws agree and every agent exploits; while it is not, each agent's
+  DNA decides among the plausible strategies, so agents explore different ones.
+- ``independent`` (Option C): one policy per agent and brand, fed only by that
+  agent's posts.
+- ``homogeneous`` (Option A taken to its end): one policy per brand and one draw per
+  brand per burst that every agent follows.
+
+Pure logic over :mod:`maestro.learning.bandits`; the caller persists the policies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from maestro.agents.content import ContentAgent
+from maestro.cycles.settings import Sharing
+from maestro.errors import ValidationError
+from maestro.learning.bandits import LearningSettings, Policy
+
+__all__ = [
+    "DEFAULT_MEAN_MEMORY",
+    "StrategySelector",
+    "prefer",
+    "relative_reward",
+    "stable_seed",
+]
+
+DEFAULT_MEAN_MEMORY = 40.0
+"""Posts the running brand mean effectively remembers (a log-scale EWMA of 1/40)."""
+
+
+def stable_seed(*parts: object) -> int:
+    """A seed from ``parts`` that is the same in every process (unlike ``hash``)."""
+    text = "\x1f".join(str(p) for p in parts)
+    h = 2166136261
+    for ch in text.encode():
+        h = ((h ^ ch) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def relative_reward(engagement: float, log_mean: float, sharpness: float) -> float:
+    """``1 / (1 + (mean / engagement) ** sharpness)``: 0.5 at the mean, toward 1 above it."""
+    if engagement <= 0 or not math.isfinite(engagement):
+        return 0.0
+    z = sharpness * (math.log(engagement) - log_mean)
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+class StrategySelector:
+    """Bandit policies per learning context and the rule that turns them into choices."""
+
+    def __init__(
+        self,
+        strategies: Sequence[str],
+        *,
+        sharing: Sharing = "hybrid",
+        candidates: int = 2,
+        sharpness: float = 4.0,
+        policy: str = "adaptive",
+        seed: int = 0,
+        learning: LearningSettings | None = None,
+    ) -> None:
+        if len(strategies) < 2:
+            raise ValidationError(
+                f"a selector needs at least 2 strategies, got {list(strategies)}",
+                field="strategies",
+            )
+        self.strategies = tuple(strategies)
+        self.sharing: Sharing = sharing
+        self.candidates = candidates
+        self.sharpness = sharpness
+        self.policy_name = policy
+        self.seed = seed
+        self._learning = learning or LearningSettings()
+        self.policies: dict[str, Policy] = {}
+        self.log_means: dict[str, float] = {}
+        self.observed: dict[str, int] = {}
+        self._burst: dict[str, str] = {}
+        self.touched: set[str] = set()
+
+    # ----------------------------------------------------------------- contexts
+    def context(self, agent_id: str, brand: str) -> str:
+        """The key of the policy that learns from ``agent_id``'s posts on ``brand``."""
+        if self.sharing == "independent":
+            return f"studio:independent:agent={agent_id}:brand={brand}"
+        return f"studio:{self.sharing}:brand={brand}"
+
+    def policy(self, context: str) -> Policy:
+        found = self.policies.get(context)
+        if found is None:
+            found = self._learning.make(
+                len(self.strategies),
+                name=self.policy_name,
+                seed=stable_seed(self.seed, context),
+            )
+            self.policies[context] = found
+        return found
+
+    def load(self, context: str, policy: Policy) -> None:
+        """Continue from a stored policy (same strategies, in the same order)."""
+        if policy.n_arms != len(self.strategies):
+            raise ValidationError(
+                f"stored policy {context!r} has {policy.n_arms} arms, "
+                f"the catalog {len(self.strategies)}",
+                field="strategies",
+            )
+        self.policies[context] = policy
+
+    # ----------------------------------------------------------------- choosing
+    def begin_burst(self) -> None:
+        """Forget the per-burst draws (homogeneous mode draws once per brand and burst)."""
+        self._burst.clear()
+
+    def choose(self, agent: ContentAgent, brand: str) -> str:
+        """The strategy ``agent`` writes its next ``brand`` post with."""
+        policy = self.policy(self.context(agent.id, brand))
+        if self.sharing == "homogeneous":
+            if brand not in self._burst:
+                self._burst[brand] = self.strategies[policy.select()]
+            return self._burst[brand]
+        drawn = [self.strategies[policy.select()] for _ in range(self.candidates)]
+        return prefer(agent.weights, drawn)
+
+    # ----------------------------------------------------------------- learning
+    def observe(self, agent_id: str, brand: str, strategy: str, engagement: float) -> float:
+        """Learn from one post's engagement; the reward the policy was given."""
+        if strategy not in self.strategies:
+            return 0.0
+        ctx = self.context(agent_id, brand)
+        mean = self.log_means.get(ctx)
+        if mean is None and engagement > 0:
+            mean = math.log(engagement)
+        reward = relative_reward(engagement, mean if mean is not None else 0.0, self.sharpness)
+        self.policy(ctx).update(self.strategies.index(strategy), reward)
+        if engagement > 0 and mean is not None:
+            step = 1.0 / min(DEFAULT_MEAN_MEMORY, self.observed.get(ctx, 0) + 1.0)
+            self.log_means[ctx] = mean + step * (math.log(engagement) - mean)
+        self.observed[ctx] = self.observed.get(ctx, 0) + 1
+        self.touched.add(ctx)
+        return reward
+
+    def take_touched(self) -> list[str]:
+        """Contexts updated since the last call (to persist), sorted."""
+        out = sorted(self.touched)
+        self.touched.clear()
+        return out
+
+
+def prefer(weights: Mapping[str, float], drawn: Iterable[str]) -> str:
+    """The drawn strategy ``weights`` favour most; ties go to the earlier draw."""
+    best: str | None = None
+    for s in drawn:
+        if best is None or weights.get(s, 0.0) > weights.get(best, 0.0):
+            best = s
+    if best is None:
+        raise ValidationError("no strategy was drawn", field="candidates")
+    return best
