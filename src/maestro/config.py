@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from maestro.agents.evolution import PopulationSettings
+from maestro.cycles.settings import StudioSettings
 from maestro.errors import ConfigurationError
 from maestro.jobs.settings import JobsSettings
 from maestro.learning.bandits import LearningSettings
@@ -108,6 +109,8 @@ class Settings(BaseSettings):
     """Background jobs: in-process scheduler or arq workers; lag alert."""
     learning: LearningSettings = LearningSettings()
     """Bandit policies for strategy selection and experiment defaults."""
+    studio: StudioSettings = StudioSettings()
+    """The content cycle: its rhythm, checkpoint, sharing mode and sink."""
 
     @field_validator("database_url")
     @classmethod

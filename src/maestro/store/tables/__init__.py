@@ -5,6 +5,7 @@ migration in ``maestro/store/migrations/versions``.
 """
 
 from maestro.store.tables import (
+    cycles,
     experiments,
     gateway,
     memory,
@@ -14,4 +15,13 @@ from maestro.store.tables import (
     tenancy,
 )
 
-__all__ = ["experiments", "gateway", "memory", "orchestration", "recommend", "studio", "tenancy"]
+__all__ = [
+    "cycles",
+    "experiments",
+    "gateway",
+    "memory",
+    "orchestration",
+    "recommend",
+    "studio",
+    "tenancy",
+]
