@@ -12,6 +12,7 @@ from maestro.cli._common import console
 from maestro.cli.admin import db_app, key_app, workspace_app
 from maestro.cli.approvals import approvals_app
 from maestro.cli.bench import bench
+from maestro.cli.demo import demo
 from maestro.cli.experiments import experiments_app
 from maestro.cli.recommend import recommend_app
 from maestro.cli.runs import runs_app
@@ -34,6 +35,7 @@ app.add_typer(experiments_app, name="experiments")
 app.add_typer(recommend_app, name="recommend")
 app.add_typer(worker_app, name="worker")
 app.command("bench")(bench)
+app.command("demo")(demo)
 
 
 def _version(value: bool) -> None:
