@@ -33,6 +33,7 @@ from maestro.learning import bayes
 from maestro.learning.bandits import LearningSettings
 from maestro.learning.bayes import Analysis, VariantResult
 from maestro.learning.policy_store import PolicyStore
+from maestro.store.base import new_id
 from maestro.store.db import Database
 from maestro.store.tables.experiments import (
     ExperimentAssignmentRow,
@@ -473,6 +474,7 @@ class ExperimentEngine:
         value = self._check_value(row, item.value)
         now = self._clock.now()
         outcome = ExperimentOutcomeRow(
+            id=new_id(),
             workspace_id=row.workspace_id,
             experiment_id=row.id,
             variant_id=variant.id,
@@ -499,7 +501,6 @@ class ExperimentEngine:
                 seed=_seed(row.id),
             )
         stopped = row.kind == "sequential" and self._maybe_stop(row, variants)
-        await session.flush()
         return Outcome(
             outcome.id,
             row.id,

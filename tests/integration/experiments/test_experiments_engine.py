@@ -44,7 +44,9 @@ async def test_lifecycle_assign_is_sticky_and_outcomes_are_analyzed(
     first = await experiments.assign(workspace_id, exp.id, "user-1")
     again = await experiments.assign(workspace_id, exp.id, "user-1")
     assert first.new and not again.new and again.variant_id == first.variant_id
-    seen = {(await experiments.assign(workspace_id, exp.id, f"u{i}")).variant_name for i in range(60)}
+    seen = {
+        (await experiments.assign(workspace_id, exp.id, f"u{i}")).variant_name for i in range(60)
+    }
     assert seen == {v.name for v in THREE}  # equal allocation reaches every variant
 
     await experiments.record_outcome(workspace_id, exp.id, value=1, unit_id="user-1")
@@ -163,7 +165,10 @@ async def test_idempotency_key_records_once_and_rejects_a_different_payload(
     [
         (ExperimentSpec("one", [VariantSpec("a")]), "variants"),
         (ExperimentSpec("dup", [VariantSpec("a"), VariantSpec("a")]), "variants"),
-        (ExperimentSpec("bandit", THREE, kind="multi_armed_bandit", allocation="equal"), "allocation"),
+        (
+            ExperimentSpec("bandit", THREE, kind="multi_armed_bandit", allocation="equal"),
+            "allocation",
+        ),
         (ExperimentSpec("seq", THREE, kind="sequential", metric_type="continuous"), "value_bounds"),
         (ExperimentSpec("kind", THREE, kind="bogus"), "kind"),  # type: ignore[arg-type]
         (ExperimentSpec("conf", THREE, confidence_level=1.5), "confidence_level"),
@@ -226,9 +231,7 @@ async def test_complete_picks_the_bayesian_winner_or_none(
 
     tie = await experiments.create(workspace_id, ExperimentSpec("tie", THREE[:2]))
     await experiments.start(workspace_id, tie.id)
-    same = [
-        OutcomeIn(float(i % 3 == 0), variant_id=v.id) for v in tie.variants for i in range(150)
-    ]
+    same = [OutcomeIn(float(i % 3 == 0), variant_id=v.id) for v in tie.variants for i in range(150)]
     await experiments.record_outcomes(workspace_id, tie.id, same)
     inconclusive = await experiments.complete(workspace_id, tie.id)
     assert inconclusive.status == "completed" and inconclusive.winner_variant_id is None
@@ -245,3 +248,31 @@ async def test_workspaces_never_see_each_others_experiments(
             other_workspace_id, exp.id, value=1, variant_id=exp.variants[0].id
         )
     assert await experiments.list_experiments(other_workspace_id) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+async def test_on_a_a_data_the_engine_declares_a_winner_no_more_often_than_its_error_rate(
+    experiments: ExperimentEngine, workspace_id: str
+) -> None:
+    runs, rounds, confidence = 25, 300, 0.95
+    declared = 0
+    for seed in range(runs):
+        spec = ExperimentSpec(
+            f"aa-{seed}", THREE, kind="sequential", min_sample_size=50, confidence_level=confidence
+        )
+        exp = await experiments.create(workspace_id, spec)
+        await experiments.start(workspace_id, exp.id)
+        rng = np.random.default_rng(1000 + seed)
+        for _ in range(rounds // 50):
+            batch = [
+                OutcomeIn(float(rng.random() < 0.3), variant_id=v.id)
+                for _ in range(50)
+                for v in exp.variants
+            ]
+            await experiments.record_outcomes(workspace_id, exp.id, batch)
+            if (await experiments.get(workspace_id, exp.id)).status != "running":
+                break
+        done = await experiments.get(workspace_id, exp.id)
+        declared += done.winner_variant_id is not None
+    assert declared <= (1 - confidence) * runs
