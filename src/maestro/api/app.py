@@ -26,6 +26,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.approvals",
     "maestro.api.routers.agents",
     "maestro.api.routers.experiments",
+    "maestro.api.routers.metrics_ingest",
     "maestro.api.routers.users",
     "maestro.api.routers.recommend",
 ]
