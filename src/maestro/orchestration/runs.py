@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Executable, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro.errors import ConflictError, NotFoundError
 from maestro.orchestration.records import (
@@ -37,6 +41,10 @@ class RunStore(Protocol):
     """Persistence of runs; every method is scoped to a workspace."""
 
     durable: bool
+
+    def pinned(self) -> AbstractAsyncContextManager[None]:
+        """Within this block, this task's writes may reuse one connection (a run's execution)."""
+        ...
 
     async def create_run(self, run: RunRecord, steps: Sequence[StepRecord]) -> None: ...
     async def get_run(self, workspace_id: str, run_id: str) -> RunRecord: ...
@@ -157,13 +165,61 @@ def _approval(r: ApprovalRow) -> ApprovalRecord:
     )
 
 
+@dataclass(slots=True)
+class _Pin:
+    store: SqlRunStore
+    conn: AsyncConnection
+    lock: asyncio.Lock
+
+
+_pin: ContextVar[_Pin | None] = ContextVar("maestro_run_connection", default=None)
+
+
 class SqlRunStore:
-    """Runs in the database: survives crashes and restarts, shared by replicas."""
+    """Runs in the database: survives crashes and restarts, shared by replicas.
+
+    While a run executes, its hot-path writes (claim, step results, status) go
+    through one connection checked out for the run (:meth:`pinned`), each still
+    its own committed transaction: the same durability, without a pool
+    checkout and session per step. Concurrent stages of the run share it under
+    a lock. Other writers are unaffected (SQLite waits on its busy timeout).
+    """
 
     durable = True
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @asynccontextmanager
+    async def pinned(self) -> AsyncIterator[None]:
+        current = _pin.get()
+        if current is not None and current.store is self:
+            yield
+            return
+        async with self._db.engine.connect() as conn:
+            if self._db.is_sqlite:
+                conn = await conn.execution_options(sqlite_immediate=True)
+            token = _pin.set(_Pin(self, conn, asyncio.Lock()))
+            try:
+                yield
+            finally:
+                _pin.reset(token)
+
+    async def _write(self, stmt: Executable) -> int:
+        """Run one statement in its own committed transaction; returns the rowcount."""
+        pin = _pin.get()
+        if pin is None or pin.store is not self:
+            async with self._db.write() as session:
+                result = await session.execute(stmt)
+            return int(getattr(result, "rowcount", 0) or 0)
+        async with pin.lock:
+            try:
+                result = await pin.conn.execute(stmt)
+                await pin.conn.commit()
+            except BaseException:
+                await pin.conn.rollback()
+                raise
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def create_run(self, run: RunRecord, steps: Sequence[StepRecord]) -> None:
         try:
@@ -186,7 +242,6 @@ class SqlRunStore:
                         finished_at=run.finished_at,
                     )
                 )
-                await session.flush()
                 session.add_all(
                     RunStepRow(
                         workspace_id=run.workspace_id,
@@ -250,11 +305,11 @@ class SqlRunStore:
                     RunRow.lease_expires_at < now,
                 )
             )
-        async with self._db.write() as session:
-            result = await session.execute(
+        return bool(
+            await self._write(
                 stmt.values(lease_owner=owner, lease_expires_at=until, updated_at=now)
             )
-        return bool(getattr(result, "rowcount", 0))
+        )
 
     async def set_status(
         self,
@@ -280,9 +335,7 @@ class SqlRunStore:
         stmt = update(RunRow).where(RunRow.id == run_id, RunRow.workspace_id == workspace_id)
         if expected is not None:
             stmt = stmt.where(RunRow.status.in_(list(expected)))
-        async with self._db.write() as session:
-            res = await session.execute(stmt.values(**values))
-        return bool(getattr(res, "rowcount", 0))
+        return bool(await self._write(stmt.values(**values)))
 
     async def steps(self, workspace_id: str, run_id: str) -> list[StepRecord]:
         async with self._db.read() as session:
@@ -323,8 +376,7 @@ class SqlRunStore:
                 updated_at=now,
             )
         )
-        async with self._db.write() as session:
-            await session.execute(stmt)
+        await self._write(stmt)
 
     async def add_approval(self, approval: ApprovalRecord) -> ApprovalRecord:
         existing = await self._approval_at(approval)
@@ -466,6 +518,10 @@ class MemoryRunStore:
     """Runs in process memory: no durability, no I/O (library use, benchmarks)."""
 
     durable = False
+
+    @asynccontextmanager
+    async def pinned(self) -> AsyncIterator[None]:
+        yield
 
     def __init__(self) -> None:
         self._runs: dict[str, RunRecord] = {}

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Literal, Protocol
 
@@ -113,6 +114,17 @@ class WorkflowEngine:
         self, spec: WorkflowSpec, context: AgentContext, *, decision_id: str | None = None
     ) -> RunRecord:
         """Persist a new run (not started); checks every agent and action exists first."""
+        run, _ = await self._create(spec, context, decision_id=decision_id, claim=False)
+        return run
+
+    async def _create(
+        self,
+        spec: WorkflowSpec,
+        context: AgentContext,
+        *,
+        decision_id: str | None,
+        claim: bool,
+    ) -> tuple[RunRecord, list[StepRecord]]:
         await self._check_runnable(spec, context.workspace_id)
         now = self.clock.now()
         run = RunRecord(
@@ -125,20 +137,22 @@ class WorkflowEngine:
             context=context.model_dump(mode="json"),
             created_at=now,
             updated_at=now,
+            lease_owner=self.owner if claim else None,
+            lease_expires_at=self._lease_end() if claim else None,
         )
         steps = [
             StepRecord(run_id=run.id, stage=stage.name, name=step.name, position=i)
             for i, (stage, step) in enumerate((s, st) for s in spec.stages for st in s.steps)
         ]
         await self.store.create_run(run, steps)
-        return run
+        return run, steps
 
     async def start(
         self, spec: WorkflowSpec, context: AgentContext, *, decision_id: str | None = None
     ) -> RunRecord:
-        """Create the run and execute it until it finishes or waits for an approval."""
-        run = await self.create(spec, context, decision_id=decision_id)
-        return await self.resume(run.workspace_id, run.id)
+        """Create the run, already claimed, and execute it until it finishes or waits."""
+        run, steps = await self._create(spec, context, decision_id=decision_id, claim=True)
+        return await self._execute(run, spec=spec, context=context, steps=steps)
 
     async def resume(self, workspace_id: str, run_id: str, *, force: bool = False) -> RunRecord:
         """Continue a run from its persisted state; ``force`` takes over a live lease.
@@ -178,25 +192,42 @@ class WorkflowEngine:
 
     # --- execution ---------------------------------------------------------------
 
-    async def _execute(self, run: RunRecord) -> RunRecord:
-        spec = WorkflowSpec.model_validate(run.spec["workflow"])
-        context = AgentContext.model_validate(run.context)
+    async def _execute(
+        self,
+        run: RunRecord,
+        *,
+        spec: WorkflowSpec | None = None,
+        context: AgentContext | None = None,
+        steps: list[StepRecord] | None = None,
+    ) -> RunRecord:
+        spec = spec or WorkflowSpec.model_validate(run.spec["workflow"])
+        context = context or AgentContext.model_validate(run.context)
         with bound(context):
-            log.info("run %s executing", run.id, extra={"fields": {"run_id": run.id}})
-            while True:
-                verdict, error = await self._pass(run, spec, context)
-                if verdict == "pending":
-                    if await self._park(run):
-                        return await self.store.get_run(run.workspace_id, run.id)
-                    continue  # every pending approval was decided meanwhile
-                return await self._finish(run, spec, verdict, error)
+            async with self.store.pinned():
+                return await self._loop(run, spec, context, steps)
 
-    async def _pass(
-        self, run: RunRecord, spec: WorkflowSpec, context: AgentContext
-    ) -> tuple[Verdict, str | None]:
-        steps = {s.name: s for s in await self.store.steps(run.workspace_id, run.id)}
-        state = _RunState(run, spec, context, steps)
-        for cp in due_before_execution(spec.checkpoints):
+    async def _loop(
+        self,
+        run: RunRecord,
+        spec: WorkflowSpec,
+        context: AgentContext,
+        steps: list[StepRecord] | None,
+    ) -> RunRecord:
+        log.info("run %s executing", run.id, extra={"fields": {"run_id": run.id}})
+        while True:
+            if steps is None:
+                steps = await self.store.steps(run.workspace_id, run.id)
+            state = _RunState(run, spec, context, {s.name: s for s in steps})
+            verdict, error = await self._pass(state)
+            if verdict == "pending":
+                if await self._park(run):
+                    return await self.store.get_run(run.workspace_id, run.id)
+                steps = None  # every pending approval was decided meanwhile: go again
+                continue
+            return await self._finish(state, verdict, error)
+
+    async def _pass(self, state: _RunState) -> tuple[Verdict, str | None]:
+        for cp in due_before_execution(state.spec.checkpoints):
             decision = await self._checkpoint(state, cp, scope="")
             if decision != "done":
                 return decision, f"checkpoint {cp.name!r} rejected the run"
@@ -480,11 +511,12 @@ class WorkflowEngine:
 
     # --- finishing -------------------------------------------------------------------
 
-    async def _finish(
-        self, run: RunRecord, spec: WorkflowSpec, verdict: Verdict, error: str | None
-    ) -> RunRecord:
-        steps = await self.store.steps(run.workspace_id, run.id)
+    async def _finish(self, state: _RunState, verdict: Verdict, error: str | None) -> RunRecord:
+        run, spec = state.run, state.spec
+        steps = sorted(state.steps.values(), key=lambda s: s.position)
         now = self.clock.now()
+        result: dict[str, Any] | None = None
+        status: Any = "completed"
         if verdict == "done":
             result = _result(spec, steps)
             ok = await self.store.set_status(
@@ -497,7 +529,7 @@ class WorkflowEngine:
                 release=True,
             )
         else:
-            status: Any = "rejected" if verdict == "rejected" else "failed"
+            status = "rejected" if verdict == "rejected" else "failed"
             ok = await self.store.set_status(
                 run.workspace_id,
                 run.id,
@@ -507,7 +539,19 @@ class WorkflowEngine:
                 error=error or verdict,
                 release=True,
             )
-        final = await self.store.get_run(run.workspace_id, run.id)
+        if ok:
+            final = replace(
+                run,
+                status="completed" if verdict == "done" else status,
+                result=result,
+                error=None if verdict == "done" else (error or verdict),
+                updated_at=now,
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        else:
+            final = await self.store.get_run(run.workspace_id, run.id)
         log.info("run %s %s", run.id, final.status, extra={"fields": {"run_id": run.id}})
         if ok and final.status in TERMINAL and self.on_finish is not None:
             await self.on_finish(final, spec, steps)
