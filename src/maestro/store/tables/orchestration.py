@@ -61,7 +61,9 @@ class RoutingDecisionRow(Base):
     """Which agents were chosen for a goal, why, and (later) how it went."""
 
     __tablename__ = "routing_decisions"
-    __table_args__ = (Index("ix_routing_decisions_workspace_created", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_routing_decisions_workspace_created", "workspace_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     workspace_id: Mapped[str] = _workspace_fk()
