@@ -8,11 +8,10 @@ The logic is pure: no I/O, no clock; :mod:`maestro.learning.policy_store` keeps
 the state per workspace and context.
 
 Non-stationary audiences are the normal case, so the default, ``adaptive``, is
-Thompson sampling whose per-arm evidence is watched by a Bernoulli GLR
-change-point test; when an arm's rewards shift it keeps only that arm's
-post-change data and shrinks what it knows of the others to a few pseudo
-observations, so it re-explores quickly without being told how often the
-audience changes.
+Thompson sampling that follows both kinds of change without being told how often
+they happen: a Bernoulli GLR change-point test per arm restarts it after abrupt
+changes, and a choice among several memory lengths, scored by how well each
+predicts the rewards, tracks gradual drift (see :class:`AdaptiveThompson`).
 """
 
 from __future__ import annotations
@@ -411,11 +410,12 @@ class AdaptiveThompson(Policy):
     Two mechanisms, one for each kind of change, neither told how often it happens:
 
     * Gradual drift: the policy keeps Beta evidence under several memories at once
-      (``memories``: effective lengths ``1 / (1 - gamma)`` of a discount, 0 meaning
-      no discount) and scores each memory by how well it predicted the rewards it
-      was shown (a log score that itself forgets over ``score_memory`` steps). It
-      samples from the memory that predicts best now: the longest one while the
-      audience is stable, a shorter one while it drifts.
+      (``memories``: sliding windows of that many plays, 0 meaning everything since
+      the last restart) and scores each by how well it predicted the rewards it was
+      shown (a log score that itself forgets over ``score_memory`` steps). It samples
+      from the unlimited memory unless a window out-predicts it by more than
+      ``switch_margin`` nats: the long memory while the audience is stable, a
+      shorter one while it drifts.
     * Abrupt change: every ``check_every`` plays of an arm, the Bernoulli GLR test
       (Besson & Kaufmann 2020) looks for a change point in that arm's recent
       rewards, with false-alarm probability at most ``delta`` per test. On a change
