@@ -24,9 +24,11 @@ from maestro.jobs.scheduler import Scheduler
 __all__ = ["SETTLE_YIELDS", "SimulatedClock", "SimulationDriver"]
 
 SETTLE_YIELDS = 25
-"""Event-loop turns a parked state must survive to count as parked. A provider call
-races a timeout timer on the clock; the timer is cancelled within a few turns of the
-answer, so it is never mistaken for a real wait."""
+"""Event-loop turns a parked state must survive, with no new sleep started, to count as
+parked. A provider call races a timeout timer on the clock; an in-process provider
+answers and the timer is cancelled within a few turns, so it is not mistaken for a
+real wait. (A provider doing real network I/O on simulated time would be: simulated
+time is meant for the offline model.)"""
 
 
 class SimulatedClock(ManualClock):
@@ -35,6 +37,8 @@ class SimulatedClock(ManualClock):
     def __init__(self, start: float | datetime = 1_700_000_000.0) -> None:
         super().__init__(start)
         self._parked: asyncio.Event | None = None
+        self.parks = 0
+        """How many sleeps have started (a change means someone is still making progress)."""
 
     @property
     def parked(self) -> asyncio.Event:
@@ -45,6 +49,7 @@ class SimulatedClock(ManualClock):
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
+            self.parks += 1
             self.parked.set()
         await super().sleep(seconds)
 
@@ -86,10 +91,8 @@ class SimulationDriver:
         while self._running():
             await self._settle()
             wake = self.clock.next_wakeup()
-            if wake is None:
-                await asyncio.wait(self._running(), return_when=asyncio.FIRST_COMPLETED)
-                continue
-            self.clock.set(max(wake, self.clock.time()))
+            if wake is not None and self._running():
+                self.clock.set(max(wake, self.clock.time()))
 
     def _running(self) -> list[asyncio.Task[None]]:
         return [j.task for j in self.scheduler.jobs.values() if j.task is not None and j.running]
@@ -107,9 +110,12 @@ class SimulationDriver:
             if not running:
                 return
             if self.clock.sleepers:
+                parks = self.clock.parks
                 for _ in range(SETTLE_YIELDS):
                     await asyncio.sleep(0)
-                if self.clock.sleepers and self._running():
+                # Parked only if nobody started a new sleep meanwhile: a job that keeps
+                # calling a provider keeps starting (and cancelling) timeout timers.
+                if self.clock.sleepers and parks == self.clock.parks and self._running():
                     return
                 continue
             self.clock.parked.clear()
