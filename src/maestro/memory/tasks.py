@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 from sqlalchemy import ColumnElement, CursorResult, delete, select
+from sqlalchemy.orm import defer
 
 from maestro.clock import Clock, utc_from_timestamp
 from maestro.embeddings import Embedder
@@ -216,13 +217,14 @@ class TaskMemory:
             return []
         async with self._db.read() as session:
             rows = await session.scalars(
-                select(TaskHistoryRow).where(
-                    TaskHistoryRow.workspace_id == workspace_id,
-                    TaskHistoryRow.id.in_([h[0] for h in hits]),
-                    TaskHistoryRow.created_at >= cutoff,
-                )
+                # By primary key alone: given a workspace_id (or created_at) bound too,
+                # SQLite's planner picks the (workspace_id, created_at) index and scans the
+                # whole workspace. The vector index already applied the retention cutoff.
+                select(TaskHistoryRow)
+                .options(defer(TaskHistoryRow.goal_embedding))
+                .where(TaskHistoryRow.id.in_([h[0] for h in hits]))
             )
-            by_id = {r.id: r for r in rows}
+            by_id = {r.id: r for r in rows if r.workspace_id == workspace_id}
         return [SimilarTask(_record(by_id[i]), s) for i, s in hits if i in by_id]
 
     async def recent(
