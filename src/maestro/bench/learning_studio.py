@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from pathlib import Path
 from statistics import mean
@@ -59,21 +60,8 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
     seeds = QUICK_SEEDS if quick else FULL_SEEDS
     brands = QUICK_BRANDS if quick else FULL_BRANDS
     started = time.perf_counter()
-    runs: list[dict[str, Any]] = []
-    work = out / "learning_studio_runs"
-    for audience in AUDIENCES:
-        for seed in seeds:
-            for name, sharing in VARIANTS.items():
-                config = DemoConfig(
-                    days=days,
-                    seed=seed,
-                    audience=audience,
-                    out=work,
-                    brands=brands,
-                    sharing=sharing,
-                    switch_every_days=SWITCH_DAYS,
-                )
-                runs.append(await _one(name, config))
+    with tempfile.TemporaryDirectory(prefix="maestro-bench-studio-") as tmp:
+        runs = await _all(Path(tmp), days, seeds, brands)
     summary = _summarise(runs, days)
     result = {
         "benchmark": "learning_studio",
@@ -96,6 +84,26 @@ def _write(out: Path, result: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "learning_studio.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     (out / "learning_studio.md").write_text(_markdown(result))
+
+
+async def _all(
+    work: Path, days: float, seeds: tuple[int, ...], brands: int
+) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = []
+    for audience in AUDIENCES:
+        for seed in seeds:
+            for name, sharing in VARIANTS.items():
+                config = DemoConfig(
+                    days=days,
+                    seed=seed,
+                    audience=audience,
+                    out=work,
+                    brands=brands,
+                    sharing=sharing,
+                    switch_every_days=SWITCH_DAYS,
+                )
+                runs.append(await _one(name, config))
+    return runs
 
 
 async def _one(name: str, config: DemoConfig) -> dict[str, Any]:

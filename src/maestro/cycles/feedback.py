@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from maestro.agents.adaptation import adapt_population
 from maestro.cycles.context import CycleContext, MetricsEvent
 from maestro.cycles.sinks import AwaitingMetrics
-from maestro.learning.bandits import restore_policy
 from maestro.llm.ratelimit.policy import Deferred
 from maestro.llm.types import Priority
 from maestro.memory.weighted import weighted_by, weighted_mean
@@ -106,7 +105,7 @@ async def load_policies(ctx: CycleContext) -> int:
     for key in await ctx.policies.keys(ctx.workspace_id, prefix=prefix):
         stored = await ctx.policies.get(ctx.workspace_id, key)
         if stored is not None:
-            ctx.selector.load(key, restore_policy(stored.policy.state()))
+            ctx.selector.load(key, stored.policy)
             found += 1
     return found
 
