@@ -28,12 +28,13 @@ def experiments_list(
         ws = await engine.tenancy.get_workspace(workspace)
         return await experiments_for(engine).list_experiments(ws.id, status=status, limit=limit)
 
-    table = Table("id", "name", "type", "allocation", "status", "outcomes", "winner")
+    table = Table("name", "type", "allocation", "status", "outcomes", "winner")
+    table.add_column("id", overflow="fold")
     for e in with_engine(go):
         names = {v.id: v.name for v in e.variants}
         winner = names.get(e.winner_variant_id or "", "")
         outcomes = str(sum(v.n for v in e.variants))
-        table.add_row(e.id, e.name, e.kind, e.allocation, e.status, outcomes, winner)
+        table.add_row(e.name, e.kind, e.allocation, e.status, outcomes, winner, e.id)
     console.print(table)
 
 
