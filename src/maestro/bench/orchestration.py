@@ -17,8 +17,9 @@ model's stand-in with zero latency and contributes nothing (that is what
   :class:`SqlRunStore`, the same code path as production; LangGraph's
   ``AsyncSqliteSaver`` from langgraph-checkpoint-sqlite).
 
-Reported: mean microseconds per step (total wall time / (runs x steps)) and the
-ratio LangGraph / Maestro (above 1: Maestro is faster).
+Reported: microseconds per step (wall time / (runs x steps)), the median over
+batches that alternate between the two engines (so both see the same machine
+load), and the ratio LangGraph / Maestro (above 1: Maestro is faster).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import asyncio
 import json
 import operator
 import platform
+import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -120,9 +122,8 @@ def _langgraph(graph: str, checkpointer: Any = None) -> Any:
     return builder.compile(checkpointer=checkpointer)
 
 
-async def _time(fn: Callable[[str], Awaitable[None]], graph: str, runs: int, warmup: int) -> float:
-    for _ in range(warmup):
-        await fn(graph)
+async def _time(fn: Callable[[str], Awaitable[None]], graph: str, runs: int) -> float:
+    """Microseconds per step over ``runs`` sequential runs of ``graph``."""
     started = time.perf_counter()
     for _ in range(runs):
         await fn(graph)
@@ -130,11 +131,32 @@ async def _time(fn: Callable[[str], Awaitable[None]], graph: str, runs: int, war
     return elapsed / (runs * len(GRAPHS[graph])) * 1e6
 
 
+async def _duel(
+    mine: Callable[[str], Awaitable[None]],
+    theirs: Callable[[str], Awaitable[None]],
+    graph: str,
+    *,
+    rounds: int,
+    runs: int,
+    warmup: int,
+) -> tuple[float, float]:
+    """Medians over ``rounds`` alternating batches, so both sides see the same machine load."""
+    for _ in range(warmup):
+        await mine(graph)
+        await theirs(graph)
+    ours: list[float] = []
+    peer: list[float] = []
+    for _ in range(rounds):
+        ours.append(await _time(mine, graph, runs))
+        peer.append(await _time(theirs, graph, runs))
+    return statistics.median(ours), statistics.median(peer)
+
+
 async def run(out: Path, quick: bool = False) -> dict[str, Any]:
     """Measure both engines in both modes on both graphs; write JSON and Markdown."""
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    runs, warmup = (20, 3) if quick else (300, 20)
+    rounds, runs, warmup = (3, 5, 2) if quick else (15, 30, 20)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'maestro.db'}")
@@ -159,8 +181,9 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
                     ("memory", maestro_mem, lg_mem),
                     ("sqlite", maestro_sql, lg_sql),
                 ):
-                    m = await _time(mine, graph, runs, warmup)
-                    lg = await _time(theirs, graph, runs, warmup)
+                    m, lg = await _duel(
+                        mine, theirs, graph, rounds=rounds, runs=runs, warmup=warmup
+                    )
                     rows.append(
                         {
                             "graph": graph,
@@ -176,13 +199,15 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
         "benchmark": "orchestration",
         "when": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "quick": quick,
-        "runs_per_cell": runs,
+        "runs_per_cell": rounds * runs,
+        "rounds": rounds,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "langgraph": _version("langgraph"),
         "langgraph_checkpoint_sqlite": _version("langgraph-checkpoint-sqlite"),
         "method": (
-            "no-op steps on both sides; mean wall time per step over sequential runs; "
+            "no-op steps on both sides; per cell, alternating batches of sequential runs "
+            "(Maestro, then LangGraph) and the median over batches of wall time per step; "
             "memory = no persistence, sqlite = state persisted after every step"
         ),
         "results": rows,
@@ -202,8 +227,9 @@ def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Orchestration overhead: Maestro vs LangGraph",
         "",
-        f"Microseconds per step, no-op steps (model time excluded), "
-        f"{result['runs_per_cell']} runs per cell; LangGraph {result['langgraph']}, "
+        f"Microseconds per step (median of {result['rounds']} alternating batches), no-op "
+        f"steps (model time excluded), {result['runs_per_cell']} runs per engine and cell; "
+        f"LangGraph {result['langgraph']}, "
         f"langgraph-checkpoint-sqlite {result['langgraph_checkpoint_sqlite']}; "
         f"Python {result['python']}.",
         "",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Executable, or_, select, update
+from sqlalchemy import Executable, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,6 +31,7 @@ from maestro.orchestration.records import (
     StepRecord,
     StepStatus,
 )
+from maestro.store.base import new_id
 from maestro.store.db import Database
 from maestro.store.tables.orchestration import ApprovalRow, RunRow, RunStepRow
 
@@ -173,6 +174,22 @@ class _Pin:
 
 
 _pin: ContextVar[_Pin | None] = ContextVar("maestro_run_connection", default=None)
+_RUN_COLUMNS = (
+    "id",
+    "workspace_id",
+    "kind",
+    "status",
+    "goal",
+    "spec",
+    "context",
+    "result",
+    "error",
+    "lease_owner",
+    "lease_expires_at",
+    "created_at",
+    "updated_at",
+    "finished_at",
+)
 
 
 class SqlRunStore:
@@ -222,6 +239,10 @@ class SqlRunStore:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def create_run(self, run: RunRecord, steps: Sequence[StepRecord]) -> None:
+        pin = _pin.get()
+        if pin is not None and pin.store is self:
+            await self._insert_pinned(pin, run, steps)
+            return
         try:
             async with self._db.write() as session:
                 session.add(
@@ -262,6 +283,41 @@ class SqlRunStore:
             raise NotFoundError(
                 f"workspace {run.workspace_id!r} does not exist", field="workspace_id"
             ) from None
+
+    async def _insert_pinned(self, pin: _Pin, run: RunRecord, steps: Sequence[StepRecord]) -> None:
+        """The run and its steps in one transaction on the run's connection."""
+        run_values = {c: getattr(run, c) for c in _RUN_COLUMNS}
+        step_values = [
+            {
+                "id": new_id(),
+                "workspace_id": run.workspace_id,
+                "run_id": run.id,
+                "stage": s.stage,
+                "name": s.name,
+                "position": s.position,
+                "status": s.status,
+                "attempts": s.attempts,
+                "output": s.output,
+                "quality": s.quality,
+                "error": s.error,
+                "updated_at": run.created_at,
+            }
+            for s in steps
+        ]
+        async with pin.lock:
+            try:
+                await pin.conn.execute(insert(RunRow).values(**run_values))
+                if step_values:
+                    await pin.conn.execute(insert(RunStepRow), step_values)
+                await pin.conn.commit()
+            except IntegrityError:
+                await pin.conn.rollback()
+                raise NotFoundError(
+                    f"workspace {run.workspace_id!r} does not exist", field="workspace_id"
+                ) from None
+            except BaseException:
+                await pin.conn.rollback()
+                raise
 
     async def get_run(self, workspace_id: str, run_id: str) -> RunRecord:
         async with self._db.read() as session:

@@ -151,8 +151,9 @@ class WorkflowEngine:
         self, spec: WorkflowSpec, context: AgentContext, *, decision_id: str | None = None
     ) -> RunRecord:
         """Create the run, already claimed, and execute it until it finishes or waits."""
-        run, steps = await self._create(spec, context, decision_id=decision_id, claim=True)
-        return await self._execute(run, spec=spec, context=context, steps=steps)
+        async with self.store.pinned():
+            run, steps = await self._create(spec, context, decision_id=decision_id, claim=True)
+            return await self._execute(run, spec=spec, context=context, steps=steps)
 
     async def resume(self, workspace_id: str, run_id: str, *, force: bool = False) -> RunRecord:
         """Continue a run from its persisted state; ``force`` takes over a live lease.
