@@ -59,14 +59,8 @@ async def collect_metrics(
             if isinstance(outcome, Deferred):
                 ctx.defer("metrics", brand, outcome.retry_at)
                 continue
-            for reading in await ctx.source.collect(waiting[brand]):
-                await ctx.memory.posts.record_metrics(
-                    ctx.workspace_id,
-                    reading.post_id,
-                    engagement=reading.engagement,
-                    metrics=dict(reading.metrics) or None,
-                )
-                readings += 1
+            collected = await ctx.source.collect(waiting[brand])
+            readings += await ctx.items.record_readings(ctx.workspace_id, collected)
         if ctx.deferred.pop(("metrics", brand), None) is not None:
             ctx.stats.served_after_defer["metrics"] += 1
     await learn(ctx)

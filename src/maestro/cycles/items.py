@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from maestro.clock import Clock
-from maestro.cycles.sinks import AwaitingMetrics
+from maestro.cycles.sinks import AwaitingMetrics, MetricReading
 from maestro.errors import ConflictError, NotFoundError, ValidationError
 from maestro.store.db import Database
 from maestro.store.tables.cycles import CycleItemRow, IngestedMetricRow
@@ -230,6 +230,40 @@ class ItemStore:
             )
             for r, engagement, published_at in rows
         ]
+
+    async def record_readings(self, workspace_id: str, readings: Sequence[MetricReading]) -> int:
+        """Store a batch of collected engagement on its posts in one transaction.
+
+        The same effect as :meth:`PostMetricsRepo.record_metrics` per reading, without a
+        commit per post (a collection brings a whole day of posts at once).
+        """
+        for r in readings:
+            if not math.isfinite(r.engagement) or r.engagement < 0:
+                raise ValidationError(
+                    f"engagement of post {r.post_id!r} must be a finite number >= 0, "
+                    f"got {r.engagement}",
+                    field="engagement",
+                )
+        if not readings:
+            return 0
+        now = self._clock.now()
+        by_id = {r.post_id: r for r in readings}
+        async with self._db.write() as session:
+            rows = await session.scalars(
+                select(ContentPostRow).where(
+                    ContentPostRow.workspace_id == workspace_id,
+                    ContentPostRow.id.in_(list(by_id)),
+                )
+            )
+            found = 0
+            for row in rows:
+                reading = by_id[row.id]
+                row.engagement = reading.engagement
+                if reading.metrics:
+                    row.metrics = {str(k): float(v) for k, v in reading.metrics.items()}
+                row.metrics_updated_at = now
+                found += 1
+        return found
 
     async def counts(self, workspace_id: str) -> dict[str, int]:
         """Items by status."""
