@@ -25,8 +25,8 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     top.set_ylabel("expected engagement per post")
     cfg = res["config"]
     top.set_title(
-        f"{len(cfg['brands'])} brands, {cfg['agents']} agents, {len(cfg['strategies'])} strategies, "
-        f"{cfg['audience']} audience, seed {cfg['seed']}"
+        f"{len(cfg['brands'])} brands, {cfg['agents']} agents, "
+        f"{len(cfg['strategies'])} strategies, {cfg['audience']} audience, seed {cfg['seed']}"
     )
     top.legend(loc="lower right")
     top.grid(alpha=0.3)

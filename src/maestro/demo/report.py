@@ -19,6 +19,8 @@ from maestro.demo.runner import DayRecord, DemoRun
 __all__ = ["behavioural_diversity", "build_report", "render", "write_report"]
 
 _EDGE_DAYS = 5
+_RECENT_DAYS = 3
+"""Days whose posts reveal what the studio currently believes works for a brand."""
 
 
 def _r(x: float, digits: int = 6) -> float:
@@ -167,16 +169,31 @@ def _window(run: DemoRun, days: list[int]) -> dict[str, float]:
 
 
 async def _brands(run: DemoRun) -> dict[str, Any]:
+    """Per brand: what the studio writes now and what its memory ranks best, vs the truth.
+
+    "Now" is the share of the brand's posts per strategy over the last days: the
+    policy's current belief, revealed by its choices. Memory is the decay-weighted
+    mean engagement per strategy (30-day e-folding), which lags a moving audience.
+    """
     ctx = run.studio.ctx
+    recent = sorted(run.recorder.days)[-_RECENT_DAYS:]
     out: dict[str, Any] = {}
     for brand in ctx.brands:
         perf = await ctx.memory.posts.strategy_performance(ctx.workspace_id, brand)
-        learned = sorted(perf, key=lambda s: (-perf[s].mean, s))
+        memory = sorted(perf, key=lambda s: (-perf[s].mean, s))
+        used: dict[str, int] = {}
+        for d in recent:
+            for strategy, n in run.recorder.days[d].behaviour.get(brand, {}).items():
+                used[strategy] = used.get(strategy, 0) + n
+        total = sum(used.values()) or 1
+        learned = sorted(used, key=lambda s: (-used[s], -(perf[s].mean if s in perf else 0.0), s))
         truth = run.simulator.truth(brand, run.ended)
         order = sorted(truth, key=lambda s: (-truth[s], s))
         best = learned[0] if learned else None
         out[brand] = {
             "learned_top3": learned[:3],
+            "learned_share": {s: _r(used[s] / total, 4) for s in learned[:3]},
+            "memory_top3": memory[:3],
             "truth_top3": order[:3],
             "learned_best_matches_truth": best == order[0],
             "learned_best_in_truth_top2": best in order[:2],
@@ -213,11 +230,17 @@ def render(report: dict[str, Any], console: Console) -> None:
     res = report["result"]
     eng = res["engagement"]
     console.rule("[bold]What the studio learned")
-    t = Table("brand", "learned best 3", "truth best 3", "best matches", "learned/true best")
+    t = Table(
+        "brand",
+        "writes now (last 3 days)",
+        "true best 3 now",
+        "best matches",
+        "true value of its pick",
+    )
     for brand, b in res["brands"].items():
         t.add_row(
             brand,
-            ", ".join(b["learned_top3"]),
+            ", ".join(f"{s} {b['learned_share'][s]:.0%}" for s in b["learned_top3"]),
             ", ".join(b["truth_top3"]),
             "yes"
             if b["learned_best_matches_truth"]
@@ -263,7 +286,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     div = res["diversity"]
     console.print(
         f"[bold]Diversity[/]: population >= {div['min_population']:.2f} every day (target 0.6); "
-        f"agents on different strategies for a brand and day: {div['mean_behaviour']:.2f} on average"
+        f"agents on different strategies (per brand and day): {div['mean_behaviour']:.2f} mean"
     )
     cyc = res["cycle"]
     console.print(
