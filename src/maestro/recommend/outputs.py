@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maestro.recommend._sql import upsert
 from maestro.recommend.agents.base import SnippetAgent
 from maestro.store.db import Database
-from maestro.store.tables.recommend import AgentOutputRow
+from maestro.store.tables.recommend import AgentOutputRow, RecUserRow
 
 __all__ = ["AgentOutput", "OutputStore"]
 
@@ -77,6 +77,62 @@ class OutputStore:
             if versions.get(r.agent_id) == r.agent_version
         }
         return [found[a.id] for a in agents if a.id in found]
+
+    async def user_and_fresh(
+        self, workspace_id: str, user_id: str, now: datetime, agents: Sequence[SnippetAgent]
+    ) -> tuple[dict[str, Any], list[AgentOutput]] | None:
+        """The user row and its fresh outputs in one query (the ``/recommend`` hot path).
+
+        None when the user does not exist in the workspace.
+        """
+        u = RecUserRow.__table__.c
+        q = (
+            select(
+                u.id.label("uid"),
+                u.key,
+                u.timezone,
+                u.focus_areas,
+                u.created_at,
+                u.updated_at,
+                _C.id,
+                _C.agent_id,
+                _C.agent_version,
+                _C.prompt_text,
+                _C.signals_snapshot,
+                _C.computed_at,
+                _C.expires_at,
+            )
+            .select_from(
+                RecUserRow.__table__.outerjoin(
+                    OUTPUTS, and_(_C.user_id == u.id, _C.expires_at > now)
+                )
+            )
+            .where(u.id == user_id, u.workspace_id == workspace_id)
+        )
+        async with self._db.read() as s:
+            rows = (await s.execute(q)).all()
+        if not rows:
+            return None
+        versions = {a.id: a.version for a in agents}
+        found = {
+            r.agent_id: AgentOutput(
+                id=r.id,
+                agent_id=r.agent_id,
+                agent_version=r.agent_version,
+                prompt_text=r.prompt_text,
+                signals=r.signals_snapshot or {},
+                computed_at=r.computed_at,
+                expires_at=r.expires_at,
+            )
+            for r in rows
+            if r.id is not None and versions.get(r.agent_id) == r.agent_version
+        }
+        first = rows[0]._mapping
+        user = {
+            k: first[k]
+            for k in ("uid", "key", "timezone", "focus_areas", "created_at", "updated_at")
+        }
+        return user, [found[a.id] for a in agents if a.id in found]
 
     async def all_for(self, workspace_id: str, user_id: str) -> list[AgentOutput]:
         """Every stored output of the user, expired or not (for inspection)."""

@@ -26,7 +26,7 @@ from maestro.recommend.outputs import AgentOutput, OutputStore
 from maestro.recommend.rewards import infer_reward
 from maestro.recommend.settings import RecommendSettings
 from maestro.recommend.state import UserState, row_id
-from maestro.recommend.store import UserStateRepo
+from maestro.recommend.store import UserInfo, UserStateRepo
 from maestro.store.base import new_id
 from maestro.store.db import Database
 from maestro.store.tables.recommend import RecUserRow, TipFeedbackRow, TipRow
@@ -91,9 +91,22 @@ class Recommender:
 
     async def recommend(self, workspace_id: str, user_key: str) -> Tip:
         """A tip for ``user_key``; :class:`NotFoundError` if no such user in the workspace."""
-        user = await self.users.get_user(workspace_id, user_key)
         now = self._clock.now()
-        fresh = await self.outputs.fresh(workspace_id, user.id, now, self.agents)
+        found = await self.outputs.user_and_fresh(
+            workspace_id, row_id(workspace_id, "user", user_key), now, self.agents
+        )
+        if found is None:
+            raise NotFoundError(f"no user {user_key!r} in this workspace", field="user_id")
+        row, fresh = found
+        user = UserInfo(
+            id=row["uid"],
+            workspace_id=workspace_id,
+            key=row["key"],
+            timezone=row["timezone"],
+            focus_areas=tuple(row["focus_areas"] or ()),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
         topic = user.focus_areas[0] if user.focus_areas else "your tasks"
         if fresh:
             rendered = render(
