@@ -19,6 +19,7 @@ from maestro.store.tenancy import TenancyRepo
 if TYPE_CHECKING:
     from maestro.llm.accounting import Ledger
     from maestro.llm.budget import Budget
+    from maestro.llm.cache import SemanticCache
     from maestro.llm.gateway import LLMGateway
     from maestro.llm.ratelimit.limiter import RateLimiter
 
@@ -95,6 +96,13 @@ class Maestro:
         return Ledger(self.db, self.clock)
 
     @cached_property
+    def cache(self) -> SemanticCache:
+        """The multi-level response cache (per workspace; shared by replicas on Redis)."""
+        from maestro.llm.cache import SemanticCache
+
+        return SemanticCache.from_settings(self.settings.cache, coord=self.coord, clock=self.clock)
+
+    @cached_property
     def gateway(self) -> LLMGateway:
         """The one door to every model: cache, budget, rate limit, routing, accounting."""
         from maestro.llm.gateway import LLMGateway
@@ -105,7 +113,7 @@ class Maestro:
             limiter=self.limiter,
             budget=self.budget,
             ledger=self.ledger,
-            cache=None,
+            cache=self.cache if self.settings.cache.enabled else None,
             settings=self.settings.gateway,
         )
 

@@ -58,10 +58,14 @@ class GatewaySettings(BaseModel):
 
 
 class CachedAnswer(Protocol):
-    level: CacheLevel
-    text: str
-    model: str
-    usage: Usage
+    @property
+    def level(self) -> CacheLevel: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def usage(self) -> Usage: ...
 
 
 class ResponseCache(Protocol):
@@ -71,7 +75,7 @@ class ResponseCache(Protocol):
 
     async def store(
         self, request: CompletionRequest, workspace: str, result: CompletionResult
-    ) -> None: ...
+    ) -> object: ...
 
 
 class LLMGateway:

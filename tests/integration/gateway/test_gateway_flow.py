@@ -170,3 +170,21 @@ async def test_costs_endpoint_is_scoped_to_the_callers_workspace(
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "group_by"
     budget = (await mine.get("/api/budget")).json()
     assert budget["outcomes_by_priority"] == {"P1": {"ok": 3}}
+
+
+async def test_repeated_request_is_served_from_cache_within_its_workspace_only(
+    make_engine: EngineFactory,
+) -> None:
+    engine, ws = await make_engine()
+    other = (await engine.tenancy.create_workspace("elsewhere")).id
+    gw = engine.gateway
+    first = await gw.complete(_req(7), workspace=ws, agent="a", purpose="p")
+    again = await gw.complete(_req(7), workspace=ws, agent="a", purpose="p")
+    assert first.cache_level is None
+    assert again.cache_level == "L1" and again.text == first.text and again.cost_usd == 0
+    there = await gw.complete(_req(7), workspace=other, agent="a", purpose="p")
+    assert there.cache_level is None, "never a hit across workspaces"
+    fresh = await gw.complete(_req(7, cache="bypass"), workspace=ws, agent="a", purpose="p")
+    assert fresh.cache_level is None
+    rows = await engine.ledger.costs(ws, group_by="agent")
+    assert rows[0].calls == 3 and rows[0].cache_hits == 1
