@@ -181,9 +181,10 @@ async def run_demo(
     clock = SimulatedClock(DEFAULT_START)
     engine = Maestro.from_settings(settings, clock=clock)
     await engine.start()
-    cache = None
-    if engine.gateway.cache is None and settings.cache.enabled:
-        # The engine builds its gateway without a response cache; the demo attaches one.
+    current = engine.gateway.cache
+    cache = current if isinstance(current, SemanticCache) else None
+    if current is None and settings.cache.enabled:
+        # An engine whose gateway has no response cache gets one for the demo.
         cache = SemanticCache.from_settings(settings.cache, coord=engine.coord, clock=clock)
         engine.gateway.cache = cast("ResponseCache", cache)
     workspace = await engine.tenancy.create_workspace("demo-studio")
