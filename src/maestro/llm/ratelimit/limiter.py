@@ -26,13 +26,25 @@ from maestro.errors import (
 from maestro.llm.ratelimit import metrics
 from maestro.llm.ratelimit.keys import check_key
 from maestro.llm.ratelimit.memory import MemoryBucketStore
-from maestro.llm.ratelimit.policy import BucketPolicy, Deferred, Granted, Outcome, Skipped
+from maestro.llm.ratelimit.policy import (
+    BucketPolicy,
+    Deferred,
+    Granted,
+    Outcome,
+    Skipped,
+    granted,
+)
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.llm.ratelimit.state import BucketState, PriorityStats
 from maestro.llm.ratelimit.store import COUNTER_KINDS, Attempt, BucketStore, counter_field
 from maestro.llm.types import Priority
 
 __all__ = ["RateLimiter"]
+
+_GRANTED = tuple((int(p), "granted") for p in Priority)
+"""``metrics.OUTCOMES`` keys of a grant, by priority, built once."""
+
+_P1, _P2 = Priority.P1, Priority.P2
 
 _MIN_POLL = 0.05
 """Seconds a waiter that is not first in line sleeps when tokens are already there."""
@@ -65,6 +77,10 @@ class RateLimiter:
         self._max_step = self.settings.waiter_lease / 3
         self._id = uuid.uuid4().hex[:12] + ":"
         self._tickets = itertools.count()
+        # Only the exact in-process store: a subclass may override ``attempt``.
+        memory = store if type(store) is MemoryBucketStore else None
+        self._attempt_now = memory.attempt_now if memory is not None else None
+        self._take = memory.take if memory is not None else None
         metrics.DEGRADED.labels(store.name).set(0)
 
     @classmethod
@@ -127,11 +143,32 @@ class RateLimiter:
             cost = policy.cost
         else:
             _check_cost(policy, priority, cost)
-        ticket = f"{self._id}{next(self._tickets)}" if priority <= Priority.P1 else ""
-        store, attempt = await self._attempt(key, policy, priority, cost, ticket, True)
+        if self._take is not None and priority >= _P2:
+            # In-process P2/P3 with tokens there and nobody waiting: no Attempt, no await.
+            tokens = self._take(key, policy, priority, cost)
+            if tokens is not None:
+                metrics.OUTCOMES[_GRANTED[priority]] += 1
+                return granted(tokens)
+        ticket = f"{self._id}{next(self._tickets)}" if priority <= _P1 else ""
+        store: BucketStore | None = self._store
+        if self._attempt_now is not None:
+            # In-process: the attempt is plain code, so no coroutine frames at all.
+            attempt = self._attempt_now(key, policy, priority, cost, ticket, True)
+        elif not self._degraded:
+            # _attempt's first branch, inlined: one coroutine frame less per call.
+            try:
+                attempt = await self._store.attempt(
+                    key, policy, priority, cost, ticket=ticket, first=True
+                )
+            except BackendUnavailableError:
+                self._set_degraded(True)
+                store, attempt = await self._fallback(key, policy, priority, cost, ticket, True)
+        else:
+            store, attempt = await self._attempt(key, policy, priority, cost, ticket, True)
         decision = attempt.decision
         if decision == "grant":
-            return self._granted(key, priority, attempt, 0.0)
+            metrics.OUTCOMES[_GRANTED[priority]] += 1
+            return granted(_known(attempt.tokens))
         if decision == "defer":
             metrics.OUTCOMES[int(priority), "deferred"] += 1
             retry_at = utc_from_timestamp(attempt.now + policy.defer_seconds)
@@ -315,8 +352,8 @@ class RateLimiter:
             waker.set()
 
     def _granted(self, key: str, priority: Priority, attempt: Attempt, waited: float) -> Granted:
-        metrics.OUTCOMES[int(priority), "granted"] += 1
-        return Granted(tokens=_known(attempt.tokens), waited=waited)
+        metrics.OUTCOMES[_GRANTED[priority]] += 1
+        return granted(_known(attempt.tokens), waited)
 
 
 def _known(tokens: float) -> float | None:

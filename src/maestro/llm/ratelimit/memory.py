@@ -7,9 +7,10 @@ attempt runs without an ``await`` in the middle (one event loop, one atomic step
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
-from maestro.clock import Clock
+from maestro.clock import Clock, SystemClock
 from maestro.llm.ratelimit.policy import EPSILON, BucketPolicy, decide, refill, wait_hint
 from maestro.llm.ratelimit.store import COUNTER_KINDS, Attempt, Snapshot, counter_field
 from maestro.llm.types import Priority
@@ -18,6 +19,7 @@ __all__ = ["MemoryBucketStore"]
 
 _MINUTES = 60
 _FIELDS = {kind: tuple(counter_field(kind, p) for p in Priority) for kind in COUNTER_KINDS}
+_CALLS = _FIELDS["calls"]
 
 
 class _Bucket:
@@ -64,16 +66,24 @@ class _Bucket:
         self.counters[name] = self.counters.get(name, 0) + 1
 
     def grant(self, p: int, cost: int, now: float) -> Attempt:
+        self.spend(p, cost, now)
+        return Attempt("grant", self.tokens, now)
+
+    def spend(self, p: int, cost: int, now: float) -> None:
+        """Take ``cost`` tokens and count the grant."""
         self.tokens -= cost
-        name = _FIELDS["calls"][p]
-        self.counters[name] = self.counters.get(name, 0) + 1
+        counters = self.counters
+        name = _CALLS[p]
+        counters[name] = counters.get(name, 0) + 1
         minutes = self.minutes
         minute = int(now // 60)
-        minutes[minute] = minutes.get(minute, 0) + 1
-        if len(minutes) > _MINUTES + 1:
-            for m in [m for m in minutes if m <= minute - _MINUTES]:
-                del minutes[m]
-        return Attempt("grant", self.tokens, now)
+        if minute in minutes:
+            minutes[minute] += 1
+        else:
+            minutes[minute] = 1
+            if len(minutes) > _MINUTES + 1:
+                for m in [m for m in minutes if m <= minute - _MINUTES]:
+                    del minutes[m]
 
     def calls_last_hour(self, now: float) -> int:
         minute = int(now // 60)
@@ -87,6 +97,8 @@ class MemoryBucketStore:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
+        # SystemClock.time is time.time behind one more call; read it directly then.
+        self._time = time.time if type(clock) is SystemClock else clock.time
         self._buckets: dict[str, _Bucket] = {}
 
     async def attempt(
@@ -99,19 +111,24 @@ class MemoryBucketStore:
         ticket: str,
         first: bool,
     ) -> Attempt:
-        now = self._clock.time()
-        b = self._buckets.get(key)
-        if b is None:
-            b = self._buckets[key] = _Bucket(policy.capacity, now)
-        if b.policy is not policy:
-            b.use(policy)
-        if now > b.ts:
-            b.tokens = min(b.capacity, b.tokens + (now - b.ts) * b.rate)
-            b.ts = now
-        p = int(priority)
+        return self.attempt_now(key, policy, priority, cost, ticket, first)
+
+    def attempt_now(
+        self,
+        key: str,
+        policy: BucketPolicy,
+        priority: Priority,
+        cost: int,
+        ticket: str,
+        first: bool,
+    ) -> Attempt:
+        """:meth:`attempt` without the coroutine (the limiter calls it directly)."""
+        now = self._time()
+        b = self._refilled(key, policy, now)
         # The common case (P2/P3, nobody waiting, tokens there) without the general path.
-        if p >= 2 and not b.waiting and b.tokens + EPSILON >= b.fast_floor + cost:
-            return b.grant(p, cost, now)
+        if priority >= 2 and not b.waiting and b.tokens + EPSILON >= b.fast_floor + cost:
+            return b.grant(priority, cost, now)
+        p = int(priority)
         if p <= 1:
             if ticket not in b.waiting:
                 if not b.waiting and decide(policy, priority, b.tokens, cost, rank=0, queued=0) == (
@@ -136,6 +153,32 @@ class MemoryBucketStore:
             return b.grant(p, cost, now)
         b.count("defers" if decision == "defer" else "skips", p)
         return Attempt(decision, b.tokens, now)
+
+    def take(self, key: str, policy: BucketPolicy, priority: Priority, cost: int) -> float | None:
+        """The common case of :meth:`attempt_now` alone: a P2/P3 call granted at once.
+
+        Returns the tokens left after the grant, or ``None`` (nothing taken, nothing
+        counted) when anyone waits or the tokens are not there; the caller then makes a
+        full attempt. Saves building an :class:`Attempt` on the in-process hot path.
+        """
+        now = self._time()
+        b = self._refilled(key, policy, now)
+        if not b.waiting and b.tokens + EPSILON >= b.fast_floor + cost:
+            b.spend(priority, cost, now)
+            return b.tokens
+        return None
+
+    def _refilled(self, key: str, policy: BucketPolicy, now: float) -> _Bucket:
+        """``key``'s bucket (created full if new), refilled up to ``now``."""
+        b = self._buckets.get(key)
+        if b is None:
+            b = self._buckets[key] = _Bucket(policy.capacity, now)
+        if b.policy is not policy:
+            b.use(policy)
+        if now > b.ts:
+            b.tokens = min(b.capacity, b.tokens + (now - b.ts) * b.rate)
+            b.ts = now
+        return b
 
     async def leave(self, key: str, ticket: str, priority: Priority, *, timed_out: bool) -> None:
         bucket = self._buckets.get(key)

@@ -9,6 +9,7 @@ whose clocks disagree still agree on the bucket. A ``time_source`` clock replace
 
 from __future__ import annotations
 
+import hashlib
 import math
 from importlib import resources
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = ["RedisBucketStore"]
 
 try:
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import NoScriptError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 except ImportError as exc:  # pragma: no cover - redis is a core dependency
     from maestro.errors import ConfigurationError
@@ -70,8 +72,12 @@ class RedisBucketStore:
         self._lease_arg = repr(lease)
         self._time_source = time_source
         self._url = url
-        self._encoded: dict[int, tuple[BucketPolicy, list[str]]] = {}
-        self._acquire = client.register_script(_source("acquire"))
+        # acquire.lua runs on every call, so it goes out as a bare EVALSHA with arguments
+        # encoded once per key and policy (see _command); the others are rare.
+        self._acquire_source = _source("acquire")
+        self._acquire_sha = hashlib.sha1(self._acquire_source.encode()).hexdigest().encode()
+        self._commands: dict[str, tuple[BucketPolicy, tuple[bytes, ...]]] = {}
+        self._calls: dict[tuple[int, int, bool], bytes] = {}
         self._leave = client.register_script(_source("leave"))
         self._snapshot = client.register_script(_source("snapshot"))
 
@@ -79,30 +85,47 @@ class RedisBucketStore:
         """The bucket hash and the wait queue of ``key``."""
         return [f"{self._prefix}{key}:bucket", f"{self._prefix}{key}:queue"]
 
-    def _policy_args(self, policy: BucketPolicy) -> list[str]:
-        """capacity, rate, reserve (ARGV 2-4), encoded once per policy."""
-        cached = self._encoded.get(id(policy))
-        if cached is None or cached[0] is not policy:
-            args = [repr(policy.capacity), repr(policy.rate), repr(policy.reserve)]
-            idle = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
-            cached = self._encoded[id(policy)] = (
-                policy,
-                [*args, repr(policy.skip_threshold), str(idle)],
-            )
-        return cached[1]
+    def _command(self, key: str, policy: BucketPolicy) -> tuple[bytes, ...]:
+        """``EVALSHA``, the script, its three keys and ARGV 1 (the policy) for ``key``."""
+        cached = self._commands.get(key)
+        if cached is not None and cached[0] is policy:
+            return cached[1]
+        idle = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
+        numbers = (policy.capacity, policy.rate, policy.reserve, policy.skip_threshold)
+        blob = " ".join([*map(repr, numbers), str(idle), self._lease_arg, key])
+        bucket, queue = self._keys(key)
+        command = (
+            b"EVALSHA",
+            self._acquire_sha,
+            b"3",
+            bucket.encode(),
+            queue.encode(),
+            f"{self._prefix}keys".encode(),
+            blob.encode(),
+        )
+        self._commands[key] = (policy, command)
+        return command
+
+    def _call(self, priority: int, cost: int, first: bool) -> bytes:
+        """ARGV 2: ``priority cost first``, encoded once per combination."""
+        call = self._calls.get((priority, cost, first))
+        if call is None:
+            call = self._calls[priority, cost, first] = f"{priority} {cost} {int(first)}".encode()
+        return call
 
     def _now(self) -> str:
         return "" if self._time_source is None else repr(self._time_source.time())
+
+    def _unavailable(self, exc: BaseException) -> BackendUnavailableError:
+        from maestro.urls import redact_url
+
+        return BackendUnavailableError(f"Redis at {redact_url(self._url)} is unreachable: {exc}")
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
             return await script(keys=keys, args=args)
         except _UNAVAILABLE as exc:
-            from maestro.urls import redact_url
-
-            raise BackendUnavailableError(
-                f"Redis at {redact_url(self._url)} is unreachable: {exc}"
-            ) from exc
+            raise self._unavailable(exc) from exc
 
     async def attempt(
         self,
@@ -114,24 +137,27 @@ class RedisBucketStore:
         ticket: str,
         first: bool,
     ) -> Attempt:
-        capacity, rate, reserve, skip, idle_ms = self._policy_args(policy)
-        keys = [*self._keys(key), f"{self._prefix}keys"]
-        args = [
-            key,
-            capacity,
-            rate,
-            reserve,
-            cost,
-            int(priority),
-            skip,
-            ticket,
-            1 if first else 0,
-            self._lease_arg,
-            idle_ms,
-            self._now(),
-        ]
-        decision, tokens, now, wait = await self._run(self._acquire, keys, args)
-        return Attempt(_DECISIONS[decision], float(tokens), float(now), float(wait))
+        command = self._commands.get(key)
+        if command is None or command[0] is not policy:
+            args = self._command(key, policy)
+        else:
+            args = command[1]
+        call = self._call(int(priority), cost, first)
+        now = self._now()
+        execute = self._client.execute_command
+        try:
+            try:
+                reply = await execute(*args, call, ticket, now)
+            except NoScriptError:
+                # A restarted or flushed server forgot the script: load it and go again.
+                await self._client.script_load(self._acquire_source)
+                reply = await execute(*args, call, ticket, now)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        decision, tokens, at, wait = reply
+        if decision == b"grant":
+            return Attempt("grant", float(tokens), float(at))
+        return Attempt(_DECISIONS[decision], float(tokens), float(at), float(wait))
 
     async def leave(self, key: str, ticket: str, priority: Priority, *, timed_out: bool) -> None:
         args = [ticket, int(priority), 1 if timed_out else 0]
@@ -154,5 +180,5 @@ class RedisBucketStore:
         try:
             members = await self._client.smembers(f"{self._prefix}keys")
         except _UNAVAILABLE as exc:
-            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
+            raise self._unavailable(exc) from exc
         return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)

@@ -22,14 +22,18 @@ if tokens == nil then
 elseif now > ts then
   tokens = math.min(capacity, tokens + (now - ts) * rate)
 end
+-- Grants in the last hour: the latest minute's count plus the earlier minutes filed in
+-- "hour" (see acquire.lua).
 local calls = 0
-for slot = 0, 59 do
-  local stamp = tonumber(fields['t:' .. slot])
-  if stamp and stamp > minute - 60 then calls = calls + tonumber(fields['m:' .. slot]) end
+local last = tonumber(fields['minute'])
+if last and last > minute - 60 then calls = tonumber(fields['grants']) end
+for m, n in string.gmatch(fields['hour'] or '', '(%d+)=(%d+)') do
+  if tonumber(m) > minute - 60 then calls = calls + tonumber(n) end
 end
 local out = {string.format('%.17g', tokens), string.format('%.17g', now),
              redis.call('ZCARD', KEYS[2]), calls}
 for name, value in pairs(fields) do
+  -- "m:<slot>"/"t:<slot>" are the per-slot ring of earlier versions, not counters.
   if string.find(name, '^%a+:%d$') and not string.find(name, '^[mt]:') then
     table.insert(out, name)
     table.insert(out, value)
