@@ -65,6 +65,8 @@ class Maestro:
         return self
 
     async def close(self) -> None:
+        if "ledger" in self.__dict__:
+            await self.ledger.close()
         await self.coord.close()
         await self.db.dispose()
         self._started = False

@@ -188,3 +188,18 @@ async def test_repeated_request_is_served_from_cache_within_its_workspace_only(
     assert fresh.cache_level is None
     rows = await engine.ledger.costs(ws, group_by="agent")
     assert rows[0].calls == 3 and rows[0].cache_hits == 1
+
+
+async def test_buffered_accounting_is_flushed_on_close(
+    db_settings: dict[str, str | None], clock: ManualClock, key_prefix: str
+) -> None:
+    settings = Settings.load(**db_settings, coord_url="memory://", key_prefix=key_prefix)
+    engine = await Maestro.from_settings(settings, clock=clock).start()
+    ws = (await engine.tenancy.create_workspace("acme")).id
+    for i in range(5):
+        await engine.gateway.complete(_req(i), workspace=ws, agent="a", purpose="p")
+    await engine.close()
+    reopened = await Maestro.from_settings(settings, clock=clock).start()
+    rows = await reopened.ledger.costs(ws)
+    assert rows[0].calls == 5
+    await reopened.close()
