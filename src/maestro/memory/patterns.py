@@ -192,25 +192,29 @@ class PatternStore:
                 session.add(row)
                 await session.flush()
                 discovered.append(self._pattern(row, now))
-        archived = await self.archive_stale(workspace_id)
+            archived = await self._archive(session, workspace_id, now)
         return FeedbackReport(tuple(validated), tuple(weakened), tuple(discovered), tuple(archived))
 
     async def archive_stale(self, workspace_id: str) -> list[Pattern]:
         """Mark ``archived`` every active pattern whose effective confidence fell below the
         archive threshold; returns them."""
-        now = self._clock.now()
-        out: list[Pattern] = []
         async with self._db.write() as session:
-            rows = await session.scalars(
-                select(LearnedPatternRow).where(
-                    LearnedPatternRow.workspace_id == workspace_id,
-                    LearnedPatternRow.archived.is_(False),
-                )
+            return await self._archive(session, workspace_id, self._clock.now())
+
+    async def _archive(
+        self, session: AsyncSession, workspace_id: str, now: datetime
+    ) -> list[Pattern]:
+        out: list[Pattern] = []
+        rows = await session.scalars(
+            select(LearnedPatternRow).where(
+                LearnedPatternRow.workspace_id == workspace_id,
+                LearnedPatternRow.archived.is_(False),
             )
-            for row in rows:
-                if self._effective(row, now) < self.policy.archive_threshold:
-                    row.archived = True
-                    out.append(self._pattern(row, now))
+        )
+        for row in rows:
+            if self._effective(row, now) < self.policy.archive_threshold:
+                row.archived = True
+                out.append(self._pattern(row, now))
         return out
 
     async def list_patterns(
