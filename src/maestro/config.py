@@ -28,9 +28,9 @@ from maestro.jobs.settings import JobsSettings
 from maestro.learning.bandits import LearningSettings
 from maestro.llm.budget import BudgetSettings
 from maestro.llm.cache.settings import CacheSettings
-from maestro.llm.gateway import GatewaySettings
 from maestro.llm.ratelimit.settings import RateLimitSettings
 from maestro.llm.routing import LLMSettings
+from maestro.llm.settings import GatewaySettings
 from maestro.memory.policy import MemorySettings
 from maestro.orchestration.settings import OrchestrationSettings
 from maestro.recommend.settings import RecommendSettings

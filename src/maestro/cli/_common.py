@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from maestro.engine import Maestro
 from maestro.errors import MaestroError
 
-__all__ = ["console", "err_console", "run", "with_engine"]
+if TYPE_CHECKING:
+    from maestro.engine import Maestro
+    from maestro.orchestration.service import Orchestration
+
+__all__ = ["console", "err_console", "orchestration_for", "run", "with_engine"]
 
 T = TypeVar("T")
 console = Console()
@@ -31,8 +34,17 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def with_engine(fn: Callable[[Maestro], Awaitable[T]]) -> T:
     """Start an engine from settings, run ``fn`` with it, close it."""
 
+    from maestro.engine import Maestro
+
     async def go() -> T:
         async with Maestro.from_settings() as engine:
             return await fn(engine)
 
     return run(go())
+
+
+def orchestration_for(engine: Maestro) -> Orchestration:
+    """The engine's orchestration service (imported on use: it is heavy)."""
+    from maestro.orchestration.service import orchestration_for as build
+
+    return build(engine)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from maestro.cli._common import console, run, with_engine
-from maestro.config import Settings
-from maestro.engine import Maestro
-from maestro.store.db import Database
+
+if TYPE_CHECKING:
+    from maestro.engine import Maestro
+    from maestro.store.db import Database
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces: the unit of tenancy.", no_args_is_help=True)
@@ -18,6 +21,9 @@ key_app = typer.Typer(
 
 
 def _database() -> Database:
+    from maestro.config import Settings
+    from maestro.store.db import Database
+
     settings = Settings.load()
     return Database(settings.database_url, schema=settings.database_schema)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
-from maestro.cli._common import console, with_engine
-from maestro.engine import Maestro
-from maestro.orchestration.records import ApprovalRecord
-from maestro.orchestration.service import orchestration_for
+from maestro.cli._common import console, orchestration_for, with_engine
+
+if TYPE_CHECKING:
+    from maestro.engine import Maestro
+    from maestro.orchestration.records import ApprovalRecord
+
 
 approvals_app = typer.Typer(help="Human-in-the-loop approvals.", no_args_is_help=True)
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from maestro.cli._common import console, run
-from maestro.demo.runner import DEFAULT_DAYS, DemoConfig, run_demo
+from maestro.demo import DEFAULT_DAYS
+
+if TYPE_CHECKING:
+    from maestro.demo.runner import DemoConfig
 
 __all__ = ["demo"]
 
@@ -27,6 +31,8 @@ def demo(
         raise typer.BadParameter(
             f"{audience!r}; accepted: drifting, switching, stationary", param_hint="--audience"
         )
+    from maestro.demo.runner import DemoConfig
+
     config = DemoConfig(days=days, seed=seed, audience=audience, out=out)  # type: ignore[arg-type]
     run(_demo(config))
 
@@ -34,6 +40,7 @@ def demo(
 async def _demo(config: DemoConfig) -> None:
     from maestro.demo.plot import plot_report
     from maestro.demo.report import build_report, render, write_report
+    from maestro.demo.runner import run_demo
 
     console.print(
         f"[bold]Maestro studio[/]: {config.days:g} simulated days, {config.audience} audience, "

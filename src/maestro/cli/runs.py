@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from maestro.cli._common import console, with_engine
-from maestro.engine import Maestro
-from maestro.orchestration.service import RunView, orchestration_for
+from maestro.cli._common import console, orchestration_for, with_engine
+
+if TYPE_CHECKING:
+    from maestro.engine import Maestro
+    from maestro.orchestration.service import RunView
+
 
 runs_app = typer.Typer(
     help="Orchestration runs (workflows, self-correction, debates).", no_args_is_help=True

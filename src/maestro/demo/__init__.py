@@ -7,6 +7,23 @@
 - :mod:`maestro.demo.plot`: engagement and diversity over time as a PNG.
 """
 
-from maestro.demo.runner import DEFAULT_DAYS, DemoConfig, DemoRun, run_demo
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from maestro.demo.runner import DemoConfig, DemoRun, run_demo
 
 __all__ = ["DEFAULT_DAYS", "DemoConfig", "DemoRun", "run_demo"]
+
+DEFAULT_DAYS: Final = 30
+"""Simulated days of ``maestro demo``: about a minute on 2 cores."""
+
+
+def __getattr__(name: str) -> Any:
+    # The runner imports the whole engine; load it only when it is asked for.
+    if name in ("DemoConfig", "DemoRun", "run_demo"):
+        from maestro.demo import runner
+
+        return getattr(runner, name)
+    raise AttributeError(name)

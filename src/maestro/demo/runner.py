@@ -28,10 +28,12 @@ from maestro.cycles.context import PublishEvent
 from maestro.cycles.settings import Sharing, StudioSettings
 from maestro.cycles.simclock import SimulatedClock, SimulationDriver
 from maestro.cycles.studio import Studio
+from maestro.demo import DEFAULT_DAYS
 from maestro.engine import Maestro
 from maestro.jobs.scheduler import Scheduler
 from maestro.llm.cache import SemanticCache
-from maestro.llm.gateway import GatewaySettings, ResponseCache
+from maestro.llm.gateway import ResponseCache
+from maestro.llm.settings import GatewaySettings
 from maestro.sim.audience import DEFAULT_START, AudienceSimulator, Mode, SimulatorSettings
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
     "run_demo",
 ]
 
-DEFAULT_DAYS: Final = 30
 """Simulated days of ``maestro demo`` (about a minute on 2 cores)."""
 DEFAULT_BRANDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "longevitycollege": ("calm, evidence-first", ("sleep", "nutrition", "movement", "stress")),

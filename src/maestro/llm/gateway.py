@@ -13,9 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Literal, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Protocol
 
 from maestro.errors import (
     BudgetExceededError,
@@ -31,6 +29,7 @@ from maestro.llm.ratelimit.keys import model_key, provider_key, workspace_key
 from maestro.llm.ratelimit.limiter import RateLimiter
 from maestro.llm.ratelimit.policy import Deferred, Skipped
 from maestro.llm.routing import LLMStack, Route
+from maestro.llm.settings import GatewaySettings
 from maestro.llm.types import (
     CacheLevel,
     CompletionRequest,
@@ -40,21 +39,6 @@ from maestro.llm.types import (
 )
 
 __all__ = ["CachedAnswer", "GatewaySettings", "LLMGateway", "ResponseCache"]
-
-QuotaKind = Literal["provider", "model", "workspace"]
-
-
-class GatewaySettings(BaseModel):
-    """How the gateway applies quotas."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    quota_keys: tuple[QuotaKind, ...] = ("provider",)
-    """Buckets every call takes a token from: the model's provider, the model, the workspace."""
-    cache_enabled: bool = True
-    """Consult and fill the response cache."""
-    refuse_over_budget: tuple[Priority, ...] = Field(default=(Priority.P2, Priority.P3))
-    """Priorities refused when the budget is spent; the others move to a cheaper model."""
 
 
 class CachedAnswer(Protocol):

@@ -13,7 +13,7 @@ from maestro.cycles.simclock import SimulatedClock, SimulationDriver
 from maestro.cycles.studio import Studio
 from maestro.engine import Maestro
 from maestro.jobs.scheduler import Scheduler
-from maestro.llm.gateway import GatewaySettings
+from maestro.llm.settings import GatewaySettings
 from maestro.sim.audience import DEFAULT_START
 
 StudioFactory = Callable[..., Awaitable[tuple[Studio, SimulationDriver, Maestro]]]
