@@ -17,6 +17,10 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+# pytest-xdist workers inherit COLUMNS=80, and Rich freezes a console's width at
+# construction; drop it so CLI tests see the width they ask for.
+os.environ.pop("COLUMNS", None)
+
 from maestro.api.app import create_app
 from maestro.clock import ManualClock
 from maestro.config import Settings
