@@ -431,14 +431,21 @@ async def _arq_tick(dbs: dict[str, str | None], workers: int, expected: int) -> 
         start = time.perf_counter()
         await pool.enqueue_job(TICK_JOB, _queue_name=queue_name(settings))
         # Polling the database: the writers are other processes.
-        while await _count_outputs(db) < expected:  # noqa: ASYNC110
+        deadline = time.monotonic() + 1800
+        while await _count_outputs(db) < expected:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{workers} worker(s) did not finish the tick in 30 minutes")
             await asyncio.sleep(0.05)
         return expected / (time.perf_counter() - start)
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
-            await p.wait()
+            try:
+                await asyncio.wait_for(p.wait(), timeout=30)
+            except TimeoutError:
+                p.kill()
+                await p.wait()
         keys = [k async for k in pool.scan_iter(match=f"{prefix}*")]
         keys += [k async for k in pool.scan_iter(match="arq:*precompute*")]
         if keys:

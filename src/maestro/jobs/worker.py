@@ -14,6 +14,8 @@ claim, the batch claim. The last two are the ones correctness rests on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 TICK_JOB = "precompute_tick"
+SHUTDOWN_TIMEOUT_S = 10.0
 BATCH_JOB = "precompute_batch"
 
 
@@ -86,7 +89,10 @@ async def _startup(ctx: dict[str, Any]) -> None:
 async def _shutdown(ctx: dict[str, Any]) -> None:
     engine = ctx.get("engine")
     if engine is not None:
-        await engine.close()
+        # A batch cancelled by SIGTERM can leave a pooled connection checked out;
+        # do not let closing the pool keep the process alive.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(engine.close(), timeout=SHUTDOWN_TIMEOUT_S)
 
 
 async def precompute_tick(ctx: dict[str, Any]) -> dict[str, Any]:
