@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from maestro.cli._common import console, with_engine
-from maestro.engine import Maestro
-from maestro.learning.bayes import Analysis
-from maestro.learning.experiments import Experiment, experiments_for
+
+if TYPE_CHECKING:
+    from maestro.engine import Maestro
+    from maestro.learning.bayes import Analysis
+    from maestro.learning.experiments import Experiment, ExperimentEngine
+
+
+def experiments_for(engine: Maestro) -> ExperimentEngine:
+    from maestro.learning.experiments import experiments_for as build
+
+    return build(engine)
+
 
 experiments_app = typer.Typer(help="Experiments (A/B, multivariate, bandit, sequential).")
 

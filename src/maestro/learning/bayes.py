@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats as sps
 
 __all__ = [
     "Analysis",
@@ -132,6 +131,8 @@ def analyze(
     seed: int,
 ) -> list[Posterior]:
     """Posterior summaries of every variant (CPU work: call it in a thread)."""
+    from scipy import stats as sps  # heavy: imported on use, not with the CLI
+
     rng = np.random.default_rng(seed)
     tail = (1.0 - confidence) / 2.0
     samples = np.empty((draws, len(stats)))
