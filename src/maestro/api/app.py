@@ -33,22 +33,40 @@ ROUTER_MODULES: list[str] = [
 """Each module exposes ``router``; add one line per area."""
 
 
-def create_app(engine: Maestro | None = None, *, manage_engine: bool | None = None) -> FastAPI:
+def create_app(
+    engine: Maestro | None = None,
+    *,
+    manage_engine: bool | None = None,
+    run_jobs: bool | None = None,
+) -> FastAPI:
     """The app serving ``engine`` (built from settings if omitted).
 
     The app starts and closes the engine it built itself; an engine passed in is
-    the caller's to manage unless ``manage_engine`` says otherwise.
+    the caller's to manage unless ``manage_engine`` says otherwise. An app that
+    manages its engine also runs the periodic jobs on the in-process scheduler
+    when ``jobs.in_process`` is set (``run_jobs`` overrides).
     """
     owned = engine is None if manage_engine is None else manage_engine
     eng = engine or Maestro.from_settings()
+    jobs = (owned and eng.settings.jobs.in_process) if run_jobs is None else run_jobs
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if owned:
             await eng.start()
+        scheduler = None
+        if jobs:
+            from maestro.jobs.defaults import default_scheduler
+
+            scheduler = default_scheduler(eng)
+            eng.health_checks["scheduler"] = scheduler.health
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
+                eng.health_checks.pop("scheduler", None)
             if owned:
                 await eng.close()
 

@@ -25,4 +25,21 @@ def default_scheduler(engine: Maestro) -> Scheduler:
         engine.db, engine.clock, engine.coord, settings=engine.settings.recommend
     )
     scheduler.register("precompute", precompute.every, precompute.run_tick)
+    scheduler.register("memory-retention", 3600.0, lambda _tick: _purge_memory(engine))
+    scheduler.register("approval-timeouts", 60.0, lambda _tick: _expire_approvals(engine))
     return scheduler
+
+
+async def _purge_memory(engine: Maestro) -> object:
+    """Drop task history past 30 days and critiques past 7 (every workspace)."""
+    from maestro.memory.manager import MemoryManager
+
+    manager = MemoryManager(engine.db, engine.clock, settings=engine.settings.memory)
+    return await manager.purge_expired()
+
+
+async def _expire_approvals(engine: Maestro) -> object:
+    """Apply the configured timeout outcome to pending approvals past their deadline."""
+    from maestro.orchestration.service import orchestration_for
+
+    return await orchestration_for(engine).expire_approvals()
