@@ -152,6 +152,9 @@ class MiniLMEmbedder:
         with self._lock:
             if self._model is not None:
                 return
+            # Check the weights first: a mismatch is refused without importing torch.
+            model_dir = self._model_dir or _minilm_dir()
+            verify_weights(model_dir / MINILM_WEIGHTS, self._sha256)
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
@@ -159,8 +162,6 @@ class MiniLMEmbedder:
                     f"the minilm embedder needs sentence-transformers: {_SEMANTIC_EXTRA}",
                     field="cache.embedder",
                 ) from exc
-            model_dir = self._model_dir or _minilm_dir()
-            verify_weights(model_dir / MINILM_WEIGHTS, self._sha256)
             self._model = SentenceTransformer(str(model_dir), device=self._device)
 
     def embed_sync(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from maestro.bench.orchestration import run
+
+pytest.importorskip("langgraph", reason="the peer comes with the bench extra (make bench)")
 
 
 async def test_quick_benchmark_writes_json_and_markdown(tmp_path: Path) -> None:
