@@ -25,8 +25,19 @@ def demo(
         "drifting", help="How hidden preferences move: drifting, switching or stationary."
     ),
     out: Path = typer.Option(Path("demo-out"), help="Folder for the report, plot and database."),
+    recommend: bool = typer.Option(
+        False,
+        "--recommend",
+        help="Run the recommendation pipeline instead: simulated users get daily tips "
+        "(same as `maestro recommend demo`).",
+    ),
 ) -> None:
     """Run a studio of 5 brands and 6 agents over 8 strategies against the audience simulator."""
+    if recommend:
+        from maestro.cli.recommend import demo as recommend_demo
+
+        recommend_demo(users=100, days=3, seed=seed)
+        return
     if audience not in ("drifting", "switching", "stationary"):
         raise typer.BadParameter(
             f"{audience!r}; accepted: drifting, switching, stationary", param_hint="--audience"
