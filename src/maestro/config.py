@@ -24,6 +24,7 @@ from pydantic_settings import (
 from maestro.agents.evolution import PopulationSettings
 from maestro.cycles.settings import StudioSettings
 from maestro.errors import ConfigurationError
+from maestro.health import HealthSettings
 from maestro.jobs.settings import JobsSettings
 from maestro.learning.bandits import LearningSettings
 from maestro.llm.budget import BudgetSettings
@@ -111,6 +112,8 @@ class Settings(BaseSettings):
     """Bandit policies for strategy selection and experiment defaults."""
     studio: StudioSettings = StudioSettings()
     """The content cycle: its rhythm, checkpoint, sharing mode and sink."""
+    health: HealthSettings = HealthSettings()
+    """Component checks (provider latency limit, check timeout) and the status-change alert."""
 
     @field_validator("database_url")
     @classmethod

@@ -6,13 +6,13 @@ builds each part on first use, so a library user pays only for what they touch.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from maestro.clock import Clock, SystemClock
 from maestro.config import Settings
 from maestro.coord import Coordinator, connect
+from maestro.health import HealthCheck, HealthMonitor, ProviderProbe
 from maestro.store.db import Database
 from maestro.store.tenancy import TenancyRepo
 
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from maestro.llm.ratelimit.limiter import RateLimiter
 
 __all__ = ["HealthCheck", "Maestro"]
-
-HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
-"""Returns ``{"ok": bool, ...details}``; must not raise."""
 
 
 class Maestro:
@@ -45,7 +42,12 @@ class Maestro:
         self.health_checks: dict[str, HealthCheck] = {
             "database": self._check_database,
             "coordination": self._check_coord,
+            "limiter": self._check_limiter,
         }
+        if settings.cache.enabled:
+            self.health_checks["cache"] = self._check_cache
+        if settings.health.provider_probe:
+            self.health_checks["llm"] = self._check_provider
         self._started = False
 
     @classmethod
@@ -65,6 +67,8 @@ class Maestro:
         return self
 
     async def close(self) -> None:
+        if "monitor" in self.__dict__:
+            await self.monitor.drain()
         if "ledger" in self.__dict__:
             await self.ledger.close()
         await self.coord.close()
@@ -119,15 +123,35 @@ class Maestro:
             settings=self.settings.gateway,
         )
 
+    @cached_property
+    def monitor(self) -> HealthMonitor:
+        """Runs :attr:`health_checks` and alerts the webhook when the overall status changes."""
+        return HealthMonitor(self.settings.health, self.clock, checks=self.health_checks)
+
     async def health(self) -> dict[str, dict[str, Any]]:
-        """Every component's check; a check that raises counts as down."""
-        out: dict[str, dict[str, Any]] = {}
-        for name, check in self.health_checks.items():
-            try:
-                out[name] = await check()
-            except Exception as exc:
-                out[name] = {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"}
-        return out
+        """Every component's check; a check that raises or hangs counts as down."""
+        return await self.monitor.run()
+
+    async def _check_limiter(self) -> dict[str, Any]:
+        limiter = self.limiter
+        return {"ok": True, "degraded": limiter.degraded, "backend": self.coord.url.split(":")[0]}
+
+    async def _check_cache(self) -> dict[str, Any]:
+        stats = self.cache.stats()
+        return {
+            "ok": True,
+            "lookups": stats.lookups,
+            "hit_rate": round(stats.hit_rate, 4),
+            "stores": stats.stores,
+            "evictions": stats.evictions,
+        }
+
+    async def _check_provider(self) -> dict[str, Any]:
+        return await self._provider_probe()
+
+    @cached_property
+    def _provider_probe(self) -> ProviderProbe:
+        return ProviderProbe(self.gateway.stack, self.settings.health, self.clock)
 
     async def _check_database(self) -> dict[str, Any]:
         return {"ok": await self.db.ping(), "url": self.db.safe_url}

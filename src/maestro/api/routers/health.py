@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from maestro.api.deps import EngineDep
+from maestro.health import overall_status
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -20,10 +21,10 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", responses={503: {"description": "a component is down"}})
 async def ready(engine: EngineDep) -> JSONResponse:
-    """Every component answers: database and coordination backend reported separately."""
+    """Every component's check: 503 when one is down; ``degraded`` still serves (200)."""
     components: dict[str, dict[str, Any]] = await engine.health()
-    ok = all(c.get("ok") for c in components.values())
+    status = overall_status(components)
     return JSONResponse(
-        {"status": "ok" if ok else "degraded", "components": components},
-        status_code=200 if ok else 503,
+        {"status": status, "components": components},
+        status_code=503 if status == "down" else 200,
     )
