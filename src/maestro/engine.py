@@ -151,7 +151,13 @@ class Maestro:
 
     @cached_property
     def _provider_probe(self) -> ProviderProbe:
-        return ProviderProbe(self.gateway.stack, self.settings.health, self.clock)
+        return ProviderProbe(
+            self.gateway.stack,
+            self.settings.health,
+            self.clock,
+            limiter=self.limiter,
+            quota_kinds=self.settings.gateway.quota_keys,
+        )
 
     async def _check_database(self) -> dict[str, Any]:
         return {"ok": await self.db.ping(), "url": self.db.safe_url}

@@ -27,6 +27,8 @@ from maestro.clock import Clock
 from maestro.orchestration.settings import WebhookSettings
 
 if TYPE_CHECKING:
+    from maestro.llm.ratelimit.keys import QuotaKind
+    from maestro.llm.ratelimit.limiter import RateLimiter
     from maestro.llm.routing import LLMStack
 
 __all__ = [
@@ -74,12 +76,27 @@ def overall_status(components: Mapping[str, Mapping[str, Any]]) -> Status:
 
 
 class ProviderProbe:
-    """Times one 1-token completion of the default model, at most once per period."""
+    """Times one 1-token completion of the default model, at most once per period.
 
-    def __init__(self, stack: LLMStack, settings: HealthSettings, clock: Clock) -> None:
+    The probe is a diagnostic, so it takes its token at P0 from the provider and
+    model buckets the gateway uses: replicas probing a paid provider stay inside
+    the shared quota. (No workspace bucket: health belongs to no workspace.)
+    """
+
+    def __init__(
+        self,
+        stack: LLMStack,
+        settings: HealthSettings,
+        clock: Clock,
+        *,
+        limiter: RateLimiter,
+        quota_kinds: tuple[QuotaKind, ...],
+    ) -> None:
         self._stack = stack
         self._settings = settings
         self._clock = clock
+        self._limiter = limiter
+        self._quota_kinds = quota_kinds
         self._last: dict[str, Any] | None = None
         self._at = float("-inf")
 
@@ -87,9 +104,15 @@ class ProviderProbe:
         now = self._clock.now().timestamp()
         if self._last is not None and now - self._at < self._settings.provider_probe_every_seconds:
             return {**self._last, "cached": True}
-        from maestro.llm.types import CompletionRequest
+        from maestro.llm.ratelimit.keys import model_key, provider_key
+        from maestro.llm.types import CompletionRequest, Priority
 
-        model = self._stack.router.resolve("default")
+        spec = self._stack.router.spec("default")
+        model = spec.name
+        keys = {"provider": provider_key(spec.provider), "model": model_key(model)}
+        for kind in self._quota_kinds:
+            if kind in keys:
+                await self._limiter.acquire(keys[kind], Priority.P0)
         request = CompletionRequest.of("health check: answer OK", model=model, max_tokens=1)
         started = time.perf_counter()
         await self._stack.provider.complete(request, model)

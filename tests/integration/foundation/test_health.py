@@ -147,3 +147,13 @@ async def test_every_status_change_is_posted_to_the_alert_webhook(
         "vector-index": {"ok": False, "error": "ConnectionError: index shard 3 unreachable"}
     }
     assert eng.monitor.alerts_sent == 2
+
+
+async def test_the_provider_probe_takes_its_token_at_p0_from_the_shared_bucket(
+    engine: Maestro,
+) -> None:
+    await engine.health()
+    state = await engine.limiter.state("provider:offline")
+    assert state.priorities["P0"].calls == 1
+    await engine.health()  # reused: no second token
+    assert (await engine.limiter.state("provider:offline")).priorities["P0"].calls == 1
