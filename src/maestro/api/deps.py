@@ -16,7 +16,8 @@ __all__ = ["CurrentWorkspace", "EngineDep", "get_engine", "get_workspace"]
 _bearer = HTTPBearer(auto_error=False, description="A workspace API key: `mk_...`")
 
 
-def get_engine(request: Request) -> Maestro:
+async def get_engine(request: Request) -> Maestro:
+    """The app's engine (``async`` so FastAPI does not hop to its thread pool for it)."""
     engine: Maestro = request.app.state.engine
     return engine
 

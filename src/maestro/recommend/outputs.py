@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maestro.recommend._sql import upsert
@@ -19,6 +19,30 @@ __all__ = ["AgentOutput", "OutputStore"]
 
 OUTPUTS: Table = AgentOutputRow.__table__  # type: ignore[assignment]
 _C = OUTPUTS.c
+_U = RecUserRow.__table__.c
+_USER_AND_FRESH = (
+    select(
+        _U.id.label("uid"),
+        _U.key,
+        _U.timezone,
+        _U.focus_areas,
+        _U.created_at,
+        _U.updated_at,
+        _C.id,
+        _C.agent_id,
+        _C.agent_version,
+        _C.prompt_text,
+        _C.signals_snapshot,
+        _C.computed_at,
+        _C.expires_at,
+    )
+    .select_from(
+        RecUserRow.__table__.outerjoin(
+            OUTPUTS, and_(_C.user_id == _U.id, _C.expires_at > bindparam("now"))
+        )
+    )
+    .where(_U.id == bindparam("uid"), _U.workspace_id == bindparam("ws"))
+)
 
 
 @dataclass(frozen=True)
@@ -83,34 +107,13 @@ class OutputStore:
     ) -> tuple[dict[str, Any], list[AgentOutput]] | None:
         """The user row and its fresh outputs in one query (the ``/recommend`` hot path).
 
-        None when the user does not exist in the workspace.
+        None when the user does not exist in the workspace. The statement is built
+        once (so SQLAlchemy's compiled cache is hit without recomputing its key) and
+        runs on a plain connection: no ORM session is needed for a read of columns.
         """
-        u = RecUserRow.__table__.c
-        q = (
-            select(
-                u.id.label("uid"),
-                u.key,
-                u.timezone,
-                u.focus_areas,
-                u.created_at,
-                u.updated_at,
-                _C.id,
-                _C.agent_id,
-                _C.agent_version,
-                _C.prompt_text,
-                _C.signals_snapshot,
-                _C.computed_at,
-                _C.expires_at,
-            )
-            .select_from(
-                RecUserRow.__table__.outerjoin(
-                    OUTPUTS, and_(_C.user_id == u.id, _C.expires_at > now)
-                )
-            )
-            .where(u.id == user_id, u.workspace_id == workspace_id)
-        )
-        async with self._db.read() as s:
-            rows = (await s.execute(q)).all()
+        params = {"uid": user_id, "ws": workspace_id, "now": now}
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(_USER_AND_FRESH, params)).all()
         if not rows:
             return None
         versions = {a.id: a.version for a in agents}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from maestro.clock import Clock
@@ -37,6 +37,8 @@ ORCHESTRATOR_AGENT = "orchestrator"
 """The agent name the gateway records for tip calls."""
 
 log = logging.getLogger("maestro.recommend")
+_TIPS: Table = TipRow.__table__  # type: ignore[assignment]
+_INSERT_TIP = insert(_TIPS)
 
 
 @dataclass(frozen=True)
@@ -146,22 +148,22 @@ class Recommender:
             inputs=inputs,
             prompt=rendered.text,
         )
+        row_values = {
+            "id": tip.id,
+            "workspace_id": workspace_id,
+            "user_id": user.id,
+            "text": tip.text,
+            "template_version": tip.template_version,
+            "agents": tip.agents,
+            "inputs": tip.inputs,
+            "prompt": tip.prompt,
+            "model": tip.model,
+            "fallback": tip.fallback,
+            "created_at": now,
+        }
         async with self._db.write() as s:
-            s.add(
-                TipRow(
-                    id=tip.id,
-                    workspace_id=workspace_id,
-                    user_id=user.id,
-                    text=tip.text,
-                    template_version=tip.template_version,
-                    agents=tip.agents,
-                    inputs=tip.inputs,
-                    prompt=tip.prompt,
-                    model=tip.model,
-                    fallback=tip.fallback,
-                    created_at=now,
-                )
-            )
+            # A Core INSERT: the ORM unit of work costs more than the write itself here.
+            await s.execute(_INSERT_TIP, row_values)
         return tip
 
     async def tip(self, workspace_id: str, tip_id: str) -> Tip:

@@ -3,6 +3,12 @@
 A key is shown once, at creation; only its SHA-256 is stored (keys are 256-bit
 random secrets, so a fast hash is the right tool: there is nothing to brute-force).
 Keys look like ``mk_<prefix>_<secret>``; the prefix finds the row, the hash proves it.
+
+Authentication runs on every request, so a successful lookup is remembered for
+``auth_cache_s`` seconds (5 by default), keyed by the key's hash. A revocation
+made through this repository (the API's ``DELETE /api/keys/...``) drops the entry
+at once; one made by another process (the CLI, another replica) takes effect
+there within ``auth_cache_s``. Unknown, wrong and revoked keys are never cached.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +31,9 @@ from maestro.store.tables.tenancy import ApiKeyRow, WorkspaceRow
 __all__ = ["ApiKeyInfo", "TenancyRepo", "Workspace"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+AUTH_CACHE_S = 5.0
+"""Default bound on how long another process's revocation can go unnoticed here."""
+_AUTH_CACHE_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,9 +73,14 @@ def _key(row: ApiKeyRow) -> ApiKeyInfo:
 
 
 class TenancyRepo:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, auth_cache_s: float = AUTH_CACHE_S) -> None:
         self._db = db
         self._clock = clock
+        self._auth_cache_s = auth_cache_s
+        self._auth: dict[str, tuple[datetime, Workspace]] = {}
+        """``sha256(secret) -> (valid until, workspace)`` of recently authenticated keys."""
+        self._revocations = 0
+        """Bumped after each revocation commits, so a lookup that raced it is not cached."""
 
     async def create_workspace(self, name: str) -> Workspace:
         if not _NAME.match(name):
@@ -136,18 +150,38 @@ class TenancyRepo:
                 raise NotFoundError(f"no API key {prefix!r}", field="key")
             if row.revoked_at is None:
                 row.revoked_at = self._clock.now()
-            return _key(row)
+            info, digest = _key(row), row.key_hash
+        self._revocations += 1
+        self._auth.pop(digest, None)
+        return info
 
     async def authenticate(self, secret: str) -> Workspace | None:
         """The workspace a key belongs to, or None for an unknown, wrong or revoked key."""
         parts = secret.split("_", 2)
         if len(parts) != 3 or parts[0] != "mk":
             return None
+        digest = _hash(secret)
+        now = self._clock.now()
+        cached = self._auth.get(digest)
+        if cached is not None:
+            if cached[0] > now:
+                return cached[1]
+            self._auth.pop(digest, None)
+        q = (
+            select(ApiKeyRow.key_hash, ApiKeyRow.revoked_at, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == ApiKeyRow.workspace_id)
+            .where(ApiKeyRow.prefix == parts[1])
+        )
+        generation = self._revocations
         async with self._db.read() as s:
-            row = await s.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == parts[1]))
-            if row is None or row.revoked_at is not None:
-                return None
-            if not hmac.compare_digest(row.key_hash, _hash(secret)):
-                return None
-            ws = await s.get(WorkspaceRow, row.workspace_id)
-            return None if ws is None else _ws(ws)
+            found = (await s.execute(q)).first()
+        if found is None or found[1] is not None:
+            return None
+        if not hmac.compare_digest(found[0], digest):
+            return None
+        ws = _ws(found[2])
+        if self._auth_cache_s > 0 and generation == self._revocations:
+            if len(self._auth) >= _AUTH_CACHE_MAX:
+                self._auth.clear()
+            self._auth[digest] = (now + timedelta(seconds=self._auth_cache_s), ws)
+        return ws

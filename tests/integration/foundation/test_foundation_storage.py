@@ -85,6 +85,28 @@ async def test_revoked_key_no_longer_authenticates(db: Database, clock: ManualCl
         await repo.revoke_key("deadbeef")
 
 
+async def test_a_cached_key_is_revoked_at_once_here_and_within_the_bound_elsewhere(
+    db: Database, clock: ManualClock
+) -> None:
+    here = TenancyRepo(db, clock, auth_cache_s=5)
+    elsewhere = TenancyRepo(db, clock, auth_cache_s=5)  # another process on the same database
+    a = await here.create_workspace("a")
+    _, first = await here.create_key("a")
+    _, second = await here.create_key("a")
+    assert await here.authenticate(first) == a
+    assert await elsewhere.authenticate(first) == a
+    await here.revoke_key(first)
+    assert await here.authenticate(first) is None
+    clock.advance(4)
+    assert await elsewhere.authenticate(first) == a  # within the documented staleness bound
+    clock.advance(1.5)
+    assert await elsewhere.authenticate(first) is None
+    assert await here.authenticate(second) == a
+    await elsewhere.revoke_key(second)
+    clock.advance(5.5)
+    assert await here.authenticate(second) is None
+
+
 async def test_unreachable_database_names_url_without_password() -> None:
     db = Database("postgresql+asyncpg://maestro:hunter2@127.0.0.1:1/prod")
     with pytest.raises(BackendUnavailableError) as err:

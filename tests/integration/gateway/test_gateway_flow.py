@@ -12,7 +12,10 @@ from maestro.clock import ManualClock
 from maestro.config import Settings
 from maestro.engine import Maestro
 from maestro.errors import BudgetExceededError, DeferredError, SkippedError
+from maestro.llm.accounting import CallRecord, Ledger
 from maestro.llm.types import CompletionRequest, Priority
+from maestro.store.db import Database
+from maestro.store.tenancy import TenancyRepo
 
 PRICED = {
     "offline-pro": {
@@ -203,3 +206,21 @@ async def test_buffered_accounting_is_flushed_on_close(
     rows = await reopened.ledger.costs(ws)
     assert rows[0].calls == 5
     await reopened.close()
+
+
+async def test_full_batches_flush_in_the_background_and_nothing_is_lost(
+    db: Database, clock: ManualClock
+) -> None:
+    ws = (await TenancyRepo(db, clock).create_workspace("acme")).id
+    ledger = Ledger(db, clock, batch_size=4, flush_after_s=3600)
+    record = CallRecord(ws, "a", "p", Priority.P1, "offline-mini", "ok", 10, 5, 0.001)
+    for _ in range(10):
+        await ledger.record(record)
+    for _ in range(3):
+        await ledger.record(record)
+        await asyncio.sleep(0)  # let a background flush start
+    rows = await ledger.costs(ws)  # a read flushes the rest first
+    assert rows[0].calls == 13 and rows[0].prompt_tokens == 130
+    await ledger.record(record)
+    await ledger.close()
+    assert (await Ledger(db, clock).costs(ws))[0].calls == 14

@@ -24,7 +24,7 @@ from maestro.learning.experiments import (
 router = APIRouter(prefix="/api/experiments", tags=["experiments"])
 
 
-def get_experiments(engine: EngineDep) -> ExperimentEngine:
+async def get_experiments(engine: EngineDep) -> ExperimentEngine:
     return experiments_for(engine)
 
 

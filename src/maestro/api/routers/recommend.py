@@ -16,7 +16,7 @@ from maestro.recommend.state import Key
 router = APIRouter(prefix="/api", tags=["recommend"])
 
 
-def get_recommender(request: Request, engine: EngineDep) -> Recommender:
+async def get_recommender(request: Request, engine: EngineDep) -> Recommender:
     """The app's recommender (``app.state.recommender`` if set, else built on the engine)."""
     rec: Recommender | None = getattr(request.app.state, "recommender", None)
     if rec is None:

@@ -15,7 +15,7 @@ from maestro.orchestration.service import Orchestration, orchestration_for
 router = APIRouter(prefix="/api/runs", tags=["orchestration"])
 
 
-def get_orchestration(engine: EngineDep) -> Orchestration:
+async def get_orchestration(engine: EngineDep) -> Orchestration:
     return orchestration_for(engine)
 
 

@@ -34,7 +34,7 @@ KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$"
 UserPath = Annotated[str, Path(min_length=1, max_length=100, pattern=KEY_PATTERN)]
 
 
-def get_repo(engine: EngineDep) -> UserStateRepo:
+async def get_repo(engine: EngineDep) -> UserStateRepo:
     return UserStateRepo(engine.db, engine.clock)
 
 
