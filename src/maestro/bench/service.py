@@ -6,7 +6,9 @@
   users with fresh agent outputs, with the offline model behind the real gateway
   (its provider bucket raised so the quota does not throttle a load test). A
   separate process (this one) sends open-loop load at a fixed rate (100
-  requests/s by default) and records each request's latency, then a closed loop
+  requests/s by default) and records each request's latency from its intended
+  send time (so a late send, from a slow server or a slow generator, counts
+  against the server rather than being hidden), then a closed loop
   of 16 concurrent clients measures the maximum throughput. The peer is what a
   team would otherwise build: compute the snippets on request (load the user's
   state, run the five agents, then the same prompt and gateway call), served by
@@ -221,9 +223,9 @@ async def _open_loop(
     latencies: list[float] = []
     errors = 0
 
-    async def one(i: int) -> None:
+    async def one(i: int, intended: float) -> None:
         nonlocal errors
-        t = time.perf_counter()
+        t = intended
         try:
             r = await client.post(path, json={"user_id": users[i % len(users)]})
         except httpx.HTTPError:
@@ -238,10 +240,11 @@ async def _open_loop(
     start = time.perf_counter()
     n = int(rate * seconds)
     for i in range(n):
-        delay = start + i / rate - time.perf_counter()
+        intended = start + i / rate
+        delay = intended - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i)))
+        tasks.append(asyncio.create_task(one(i, intended)))
     await asyncio.gather(*tasks)
     return {
         "requests": n,

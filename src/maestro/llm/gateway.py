@@ -197,10 +197,12 @@ class LLMGateway:
         """The route, with its worst-case cost reserved; a cheaper model when over budget."""
         router = self.stack.router
         route = router.choose(request)
-        worst = max(
-            [route.estimated_cost_usd]
-            + [router.estimate(router.spec(m), request, _tokens(request)) for m in route.fallbacks]
-        )
+        worst = route.estimated_cost_usd
+        if route.fallbacks:
+            tokens = _tokens(request)  # counted once, not once per fallback
+            worst = max(
+                worst, *(router.estimate(router.spec(m), request, tokens) for m in route.fallbacks)
+            )
         reservation = await self.budget.reserve(workspace, worst)
         if reservation is not None:
             return route, reservation

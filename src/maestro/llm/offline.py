@@ -564,14 +564,15 @@ class OfflineModel:
 
 
 def _truncate(text: str, max_tokens: int) -> str:
-    if count_tokens(text) <= max_tokens:
-        return text
+    """The longest prefix of whole words within ``max_tokens``.
+
+    Token pieces never contain whitespace, so a prefix's count is the sum of its
+    words' counts: one pass instead of re-counting prefixes in a binary search.
+    """
     words = text.split(" ")
-    lo, hi = 0, len(words)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if count_tokens(" ".join(words[:mid])) <= max_tokens:
-            lo = mid
-        else:
-            hi = mid - 1
-    return " ".join(words[:lo])
+    total = 0
+    for i, word in enumerate(words):
+        total += count_tokens(word)
+        if total > max_tokens:
+            return " ".join(words[:i])
+    return text
