@@ -112,7 +112,7 @@ async def run_burst(ctx: CycleContext, tick: datetime) -> BurstReport:
         topics = ctx.topics(brand)
         for i, agent in enumerate(list(ctx.active_agents())):
             for n in range(ctx.settings.proposals_per_agent):
-                strategy = ctx.selector.choose(agent, brand)
+                strategy = ctx.selector.choose(agent, brand, ctx.clock.now())
                 topic = topics[(day + i + b + n) % len(topics)]
                 _replace_agent(ctx, record_use(agent, strategy, ctx.agents, strategies))
                 agent = next(a for a in ctx.agents if a.id == agent.id)

@@ -1,8 +1,11 @@
 """Which strategy an agent writes with: shared evidence, personal taste (seed 000 section A).
 
-The learning problem per brand is a bandit over strategies whose reward is a post's
-engagement relative to the brand's running mean. Who learns from what depends on
-the sharing mode:
+The learning problem per brand is a bandit over strategies. The default policy,
+``linear-thompson`` (:mod:`maestro.learning.linear`), models each post's log
+engagement with the covariates the studio knows (topic, quality, hour of day) and
+follows drift and switches; the plain bandits of :mod:`maestro.learning.bandits`
+learn from a post's engagement relative to the brand's running mean, squashed into
+[0, 1]. Who learns from what depends on the sharing mode:
 
 - ``hybrid`` (the product, seed 000's Option B): one policy per brand, fed by every
   agent's posts. Each agent draws ``candidates`` strategies from it (independent
@@ -14,22 +17,26 @@ the sharing mode:
 - ``homogeneous`` (Option A taken to its end): one policy per brand and one draw per
   brand per burst that every agent follows.
 
-Pure logic over :mod:`maestro.learning.bandits`; the caller persists the policies.
+Pure logic over :mod:`maestro.learning`; the caller persists the policies.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from maestro.agents.content import ContentAgent
 from maestro.cycles.settings import Sharing
 from maestro.errors import ValidationError
 from maestro.learning.bandits import LearningSettings, Policy
+from maestro.learning.linear import LINEAR_POLICY, LinearThompson
 
 __all__ = [
     "DEFAULT_MEAN_MEMORY",
     "StrategySelector",
+    "covariates",
+    "days",
     "prefer",
     "relative_reward",
     "stable_seed",
@@ -37,6 +44,32 @@ __all__ = [
 
 DEFAULT_MEAN_MEMORY = 40.0
 """Posts the running brand mean effectively remembers (a log-scale EWMA of 1/40)."""
+ENGAGEMENT_FLOOR = 1e-4
+"""Engagement below this is read as this (log engagement of 0 would be -inf)."""
+
+
+def days(when: datetime) -> float:
+    """``when`` in days since the Unix epoch (naive datetimes are UTC): the learners' time."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp() / 86_400.0
+
+
+def covariates(topic: str | None, quality: float | None, when: datetime | None) -> dict[str, float]:
+    """What the studio knows about a post besides its strategy, as model covariates.
+
+    The topic (one indicator per topic), the examined quality (centred on 0.5) and
+    the hour of publication as a daily cycle (cosine and sine).
+    """
+    out: dict[str, float] = {}
+    if topic:
+        out[f"topic={topic}"] = 1.0
+    if quality is not None and math.isfinite(quality):
+        out["quality"] = quality - 0.5
+    if when is not None:
+        hour = (days(when) % 1.0) * 2 * math.pi
+        out["hour_cos"], out["hour_sin"] = math.cos(hour), math.sin(hour)
+    return out
 
 
 def stable_seed(*parts: object) -> int:
@@ -101,11 +134,12 @@ class StrategySelector:
     def policy(self, context: str) -> Policy:
         found = self.policies.get(context)
         if found is None:
-            found = self._learning.make(
-                len(self.strategies),
-                name=self.policy_name,
-                seed=stable_seed(self.seed, context),
-            )
+            seed = stable_seed(self.seed, context)
+            if self.policy_name == LINEAR_POLICY:
+                params = self._learning.policy_params.get(LINEAR_POLICY, {})
+                found = LinearThompson(len(self.strategies), seed=seed, **params)
+            else:
+                found = self._learning.make(len(self.strategies), name=self.policy_name, seed=seed)
             self.policies[context] = found
         return found
 
@@ -124,19 +158,34 @@ class StrategySelector:
         """Forget the per-burst draws (homogeneous mode draws once per brand and burst)."""
         self._burst.clear()
 
-    def choose(self, agent: ContentAgent, brand: str) -> str:
-        """The strategy ``agent`` writes its next ``brand`` post with."""
+    def choose(self, agent: ContentAgent, brand: str, at: datetime | None = None) -> str:
+        """The strategy ``agent`` writes its next ``brand`` post (published at ``at``) with."""
         policy = self.policy(self.context(agent.id, brand))
         if self.sharing == "homogeneous":
             if brand not in self._burst:
-                self._burst[brand] = self.strategies[policy.select()]
+                self._burst[brand] = self.strategies[_draw(policy, at)]
             return self._burst[brand]
-        drawn = [self.strategies[policy.select()] for _ in range(self.candidates)]
+        drawn = [self.strategies[_draw(policy, at)] for _ in range(self.candidates)]
         return prefer(agent.weights, drawn)
 
     # ----------------------------------------------------------------- learning
-    def observe(self, agent_id: str, brand: str, strategy: str, engagement: float) -> float:
-        """Learn from one post's engagement; the reward the policy was given."""
+    def observe(
+        self,
+        agent_id: str,
+        brand: str,
+        strategy: str,
+        engagement: float,
+        *,
+        topic: str | None = None,
+        quality: float | None = None,
+        at: datetime | None = None,
+    ) -> float:
+        """Learn from one post's engagement; its reward relative to the brand's running mean.
+
+        A :class:`~maestro.learning.linear.LinearThompson` policy learns the log
+        engagement with the post's ``topic``, ``quality`` and publication time ``at``
+        as covariates; a plain bandit learns the relative reward.
+        """
         if strategy not in self.strategies:
             return 0.0
         ctx = self.context(agent_id, brand)
@@ -144,7 +193,21 @@ class StrategySelector:
         if mean is None and engagement > 0:
             mean = math.log(engagement)
         reward = relative_reward(engagement, mean if mean is not None else 0.0, self.sharpness)
-        self.policy(ctx).update(self.strategies.index(strategy), reward)
+        policy = self.policy(ctx)
+        arm = self.strategies.index(strategy)
+        if isinstance(policy, LinearThompson):
+            value = (
+                math.log(max(engagement, ENGAGEMENT_FLOOR)) if math.isfinite(engagement) else None
+            )
+            if value is not None:
+                policy.observe(
+                    arm,
+                    value,
+                    covariates(topic, quality, at),
+                    at=None if at is None else days(at),
+                )
+        else:
+            policy.update(arm, reward)
         if engagement > 0 and mean is not None:
             step = 1.0 / min(DEFAULT_MEAN_MEMORY, self.observed.get(ctx, 0) + 1.0)
             self.log_means[ctx] = mean + step * (math.log(engagement) - mean)
@@ -157,6 +220,13 @@ class StrategySelector:
         out = sorted(self.touched)
         self.touched.clear()
         return out
+
+
+def _draw(policy: Policy, at: datetime | None) -> int:
+    """One draw from ``policy``; a linear model draws at the publication time ``at``."""
+    if isinstance(policy, LinearThompson):
+        return policy.choose(None if at is None else days(at))
+    return policy.select()
 
 
 def prefer(weights: Mapping[str, float], drawn: Iterable[str]) -> str:

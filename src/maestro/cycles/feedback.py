@@ -72,7 +72,15 @@ async def learn(ctx: CycleContext) -> int:
     """Feed every newly measured post to its policy once; persist the touched policies."""
     harvested = await ctx.items.harvest(ctx.workspace_id)
     for h in harvested:
-        reward = ctx.selector.observe(h.agent_id, h.brand, h.strategy, h.engagement)
+        reward = ctx.selector.observe(
+            h.agent_id,
+            h.brand,
+            h.strategy,
+            h.engagement,
+            topic=h.topic,
+            quality=h.quality,
+            at=h.published_at,
+        )
         ctx.emit_metrics(
             MetricsEvent(
                 agent_id=h.agent_id,

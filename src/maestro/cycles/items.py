@@ -56,6 +56,8 @@ class Harvested:
     topic: str
     engagement: float
     published_at: datetime
+    quality: float | None = None
+    """The examined quality the item was published with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,7 @@ class ItemStore:
                 topic=r.topic,
                 engagement=float(engagement or 0.0),
                 published_at=published_at,
+                quality=r.quality,
             )
             for r, engagement, published_at in rows
         ]

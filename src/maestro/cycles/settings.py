@@ -106,8 +106,10 @@ class StudioSettings(BaseModel):
     reward_sharpness: float = Field(default=4.0, gt=0, le=20)
     """Reward = 1 / (1 + (brand mean / engagement) ** sharpness): engagement relative to the
     brand's running mean, squashed into [0, 1] for the bandit."""
-    policy: str = "adaptive"
-    """Bandit policy per brand (``maestro.learning.bandits``)."""
+    policy: str = "linear-thompson"
+    """Learning policy per brand: ``linear-thompson`` (``maestro.learning.linear``: log
+    engagement with topic, quality and hour as covariates, drift and change aware) or a
+    bandit of ``maestro.learning.bandits`` fed the relative reward."""
     quota: Literal["workspace", "provider"] = "workspace"
     """Bucket platform calls (metrics collection) draw on: the workspace's, or the sink's."""
     sink: SinkKind = "simulator"
