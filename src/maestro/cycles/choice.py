@@ -102,7 +102,8 @@ class StrategySelector:
         sharing: Sharing = "hybrid",
         candidates: int = 2,
         sharpness: float = 4.0,
-        policy: str = "adaptive",
+        taste: float | None = None,
+        policy: str = LINEAR_POLICY,
         seed: int = 0,
         learning: LearningSettings | None = None,
     ) -> None:
@@ -115,6 +116,7 @@ class StrategySelector:
         self.sharing: Sharing = sharing
         self.candidates = candidates
         self.sharpness = sharpness
+        self.taste = taste
         self.policy_name = policy
         self.seed = seed
         self._learning = learning or LearningSettings()
@@ -165,8 +167,22 @@ class StrategySelector:
             if brand not in self._burst:
                 self._burst[brand] = self.strategies[_draw(policy, at)]
             return self._burst[brand]
+        if isinstance(policy, LinearThompson) and self.taste is not None:
+            return prefer(agent.weights, self._close_calls(policy, at))
         drawn = [self.strategies[_draw(policy, at)] for _ in range(self.candidates)]
         return prefer(agent.weights, drawn)
+
+    def _close_calls(self, policy: LinearThompson, at: datetime | None) -> list[str]:
+        """The ``candidates`` best of one draw that are within ``taste`` of the best, best first.
+
+        An agent's weights only decide between strategies the evidence cannot tell
+        apart (the drawn effects differ by less than ``taste``, log scale): personal
+        taste costs nothing measurable, and once the evidence is clear it yields.
+        """
+        drawn = policy.draw(None if at is None else days(at))
+        order = sorted(range(len(drawn)), key=lambda i: (-drawn[i], i))[: self.candidates]
+        top = drawn[order[0]]
+        return [self.strategies[i] for i in order if top - drawn[i] <= (self.taste or 0.0)]
 
     # ----------------------------------------------------------------- learning
     def observe(

@@ -103,6 +103,10 @@ class StudioSettings(BaseModel):
     """How agents share evidence; ``hybrid`` is the product, the others are baselines."""
     candidates: int = Field(default=2, ge=1, le=8)
     """Strategies an agent draws from its brand's policy before picking the one it weights most."""
+    taste_margin: float | None = Field(default=None, ge=0, le=5)
+    """With the ``linear-thompson`` policy: an agent draws once and its weights choose among
+    the ``candidates`` best drawn strategies within this margin (log engagement) of the
+    best. None: ``candidates`` independent draws, as for the plain bandits."""
     reward_sharpness: float = Field(default=4.0, gt=0, le=20)
     """Reward = 1 / (1 + (brand mean / engagement) ** sharpness): engagement relative to the
     brand's running mean, squashed into [0, 1] for the bandit."""

@@ -112,6 +112,7 @@ class Studio:
                 catalog.names(),
                 sharing=cfg.sharing,
                 candidates=cfg.candidates,
+                taste=cfg.taste_margin,
                 sharpness=cfg.reward_sharpness,
                 policy=cfg.policy,
                 seed=cfg.seed,

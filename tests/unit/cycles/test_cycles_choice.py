@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from maestro.agents.content import AgentDNA, ContentAgent
-from maestro.cycles.choice import StrategySelector, prefer, relative_reward, stable_seed
+from maestro.cycles.choice import (
+    StrategySelector,
+    covariates,
+    days,
+    prefer,
+    relative_reward,
+    stable_seed,
+)
+from maestro.learning.linear import LinearThompson
 
 STRATEGIES = ("story", "how-to", "listicle", "question")
 
@@ -94,3 +103,39 @@ def test_hybrid_agents_disagree_while_evidence_is_thin() -> None:
     sel = StrategySelector(STRATEGIES, sharing="hybrid", seed=11)
     agents = [_agent(f"a{i}", s) for i, s in enumerate(STRATEGIES)]
     assert len({sel.choose(a, "b") for a in agents}) > 1
+
+
+def test_the_default_linear_policy_sees_through_the_topic() -> None:
+    """The best strategy is mostly posted on the worst topic; covariates still reveal it."""
+    sel = StrategySelector(STRATEGIES, sharing="hybrid", seed=7)
+    agents = [_agent(f"a{i}", s) for i, s in enumerate(STRATEGIES)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rng = np.random.default_rng(7)
+    for day in range(20):
+        at = start + timedelta(days=day)
+        for i, a in enumerate(agents):
+            for j, strategy in enumerate(STRATEGIES):
+                topic = ("dull", "hot", "warm")[(day + i + j) % 3]
+                if strategy == "question" and (day + i) % 4:
+                    topic = "dull"
+                effect = 0.3 if strategy == "question" else 0.0
+                base = {"dull": 0.01, "hot": 0.06, "warm": 0.03}[topic]
+                noise = float(rng.normal(0.0, 0.2))
+                engagement = base * math.exp(effect + noise)
+                sel.observe(a.id, "b", strategy, engagement, topic=topic, quality=0.8, at=at)
+    policy = sel.policy(sel.context("a0", "b"))
+    assert isinstance(policy, LinearThompson)
+    at = start + timedelta(days=20)
+    picks = [sel.choose(a, "b", at) for a in agents for _ in range(10)]
+    assert picks.count("question") / len(picks) > 0.8
+
+
+def test_covariates_name_topic_quality_and_hour() -> None:
+    at = datetime(2026, 1, 1, 6, tzinfo=UTC)
+    cov = covariates("sleep", 0.9, at)
+    assert cov["topic=sleep"] == 1.0
+    assert math.isclose(cov["quality"], 0.4)
+    assert math.isclose(cov["hour_cos"], 0.0, abs_tol=1e-9)
+    assert math.isclose(cov["hour_sin"], 1.0)
+    assert covariates(None, None, None) == {}
+    assert days(at.replace(tzinfo=None)) == days(at)
