@@ -29,6 +29,9 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.metrics_ingest",
     "maestro.api.routers.users",
     "maestro.api.routers.recommend",
+    "maestro.api.routers.population",
+    "maestro.api.routers.patterns",
+    "maestro.api.routers.dashboard",
 ]
 """Each module exposes ``router``; add one line per area."""
 
