@@ -40,6 +40,14 @@ _DECISIONS: dict[bytes, Decision] = {
 }
 
 
+_NAN = float("nan")
+
+
+def _code(priority: int, cost: int, first: bool) -> int:
+    """One int for a kind of call (a cheaper dict key than a tuple holding an enum)."""
+    return cost << 3 | priority << 1 | first
+
+
 def _source(name: str) -> str:
     return resources.files("maestro.llm.ratelimit.lua").joinpath(f"{name}.lua").read_text("utf-8")
 
@@ -72,12 +80,12 @@ class RedisBucketStore:
         self._lease_arg = repr(lease)
         self._time_source = time_source
         self._url = url
-        # acquire.lua runs on every call, so it goes out as a bare EVALSHA with arguments
-        # encoded once per key and policy (see _command); the others are rare.
+        # acquire.lua runs on every call, so it goes out as a bare EVALSHA whose arguments
+        # are encoded once per key, policy and kind of call (see _command); the others are
+        # rare.
         self._acquire_source = _source("acquire")
         self._acquire_sha = hashlib.sha1(self._acquire_source.encode()).hexdigest().encode()
-        self._commands: dict[str, tuple[BucketPolicy, tuple[bytes, ...]]] = {}
-        self._calls: dict[tuple[int, int, bool], bytes] = {}
+        self._commands: dict[str, tuple[BucketPolicy, dict[int, tuple[bytes, ...]]]] = {}
         self._leave = client.register_script(_source("leave"))
         self._snapshot = client.register_script(_source("snapshot"))
 
@@ -85,14 +93,25 @@ class RedisBucketStore:
         """The bucket hash and the wait queue of ``key``."""
         return [f"{self._prefix}{key}:bucket", f"{self._prefix}{key}:queue"]
 
-    def _command(self, key: str, policy: BucketPolicy) -> tuple[bytes, ...]:
-        """``EVALSHA``, the script, its three keys and ARGV 1 (the policy) for ``key``."""
-        cached = self._commands.get(key)
-        if cached is not None and cached[0] is policy:
-            return cached[1]
+    def _command(
+        self, key: str, policy: BucketPolicy, priority: Priority, cost: int, first: bool
+    ) -> tuple[bytes, ...]:
+        """``EVALSHA``, the script, its three keys and ARGV 1 for one kind of call on ``key``.
+
+        ARGV 1 carries the policy and the call together, with the threshold a grant needs
+        (floor plus cost, and for P3 the skip threshold) worked out here once, so the
+        script's fast path parses one argument and compares one number.
+        """
+        entry = self._commands.get(key)
+        if entry is None or entry[0] is not policy:
+            entry = self._commands[key] = (policy, {})
+        need = policy.floor(priority) + cost
+        if priority == Priority.P3:
+            need = max(need, policy.skip_threshold)
         idle = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
-        numbers = (policy.capacity, policy.rate, policy.reserve, policy.skip_threshold)
-        blob = " ".join([*map(repr, numbers), str(idle), self._lease_arg, key])
+        numbers = (policy.capacity, policy.rate, need)
+        call = (cost, int(priority), int(first), idle)
+        blob = " ".join([*map(repr, numbers), *map(str, call), self._lease_arg, key])
         bucket, queue = self._keys(key)
         command = (
             b"EVALSHA",
@@ -103,15 +122,8 @@ class RedisBucketStore:
             f"{self._prefix}keys".encode(),
             blob.encode(),
         )
-        self._commands[key] = (policy, command)
+        entry[1][_code(priority, cost, first)] = command
         return command
-
-    def _call(self, priority: int, cost: int, first: bool) -> bytes:
-        """ARGV 2: ``priority cost first``, encoded once per combination."""
-        call = self._calls.get((priority, cost, first))
-        if call is None:
-            call = self._calls[priority, cost, first] = f"{priority} {cost} {int(first)}".encode()
-        return call
 
     def _now(self) -> str:
         return "" if self._time_source is None else repr(self._time_source.time())
@@ -137,26 +149,31 @@ class RedisBucketStore:
         ticket: str,
         first: bool,
     ) -> Attempt:
-        command = self._commands.get(key)
-        if command is None or command[0] is not policy:
-            args = self._command(key, policy)
-        else:
-            args = command[1]
-        call = self._call(int(priority), cost, first)
-        now = self._now()
+        entry = self._commands.get(key)
+        command = None
+        if entry is not None and entry[0] is policy:
+            command = entry[1].get(_code(priority, cost, first))
+        if command is None:
+            command = self._command(key, policy, priority, cost, first)
         execute = self._client.execute_command
+        # A P2/P3 call on Redis's clock sends nothing else: no ticket, no "now".
+        extra: tuple[str, ...] = ()
+        if priority <= Priority.P1 or self._time_source is not None:
+            extra = (ticket, self._now())
         try:
             try:
-                reply = await execute(*args, call, ticket, now)
+                reply = await execute(*command, *extra)
             except NoScriptError:
                 # A restarted or flushed server forgot the script: load it and go again.
                 await self._client.script_load(self._acquire_source)
-                reply = await execute(*args, call, ticket, now)
+                reply = await execute(*command, *extra)
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
+        if type(reply) is int:
+            # A grant: the tokens left, in millionths. The script does not report its
+            # clock for a grant (nothing reads it), so ``now`` is NaN.
+            return Attempt("grant", reply / 1_000_000, _NAN)
         decision, tokens, at, wait = reply
-        if decision == b"grant":
-            return Attempt("grant", float(tokens), float(at))
         return Attempt(_DECISIONS[decision], float(tokens), float(at), float(wait))
 
     async def leave(self, key: str, ticket: str, priority: Priority, *, timed_out: bool) -> None:

@@ -3,59 +3,73 @@
 --
 -- KEYS: 1 bucket hash: tokens, ts, counters ("calls:1"), seq, waiter leases ("l:<ticket>"),
 --         grants per minute: "minute" and "grants" (the minute of the latest grant and
---         its count), "hour" (earlier minutes of the last hour, "minute=count ...")
+--         its count), "hour" (earlier minutes of the last hour, "minute=count ..."),
+--         "q": '0' when the wait queue is known to be empty, '1' when it may hold waiters
 --       2 wait queue zset (ticket -> priority * 1e12 + seq)
 --       3 set of every quota key (for monitoring without KEYS)
--- ARGV: 1 the policy, space-separated: capacity, tokens per second, reserve, P3 skip
---         threshold (tokens), idle expiry (ms), lease seconds, quota key
---       2 the call, space-separated: priority, cost, first attempt (1/0)
---       3 ticket ('' for P2/P3)  4 "now" override ('' = Redis TIME; tests, client-clock mode)
--- Returns {decision, tokens, now, wait seconds} as strings.
+-- ARGV: 1 the policy and the call, space-separated: capacity, tokens per second, need (the
+--         tokens a call takes with nobody waiting: its floor plus its cost, and for P3 at
+--         least the skip threshold), cost, priority, first attempt (1/0), idle expiry (ms),
+--         lease seconds, quota key
+--       2 ticket (P0/P1; absent or '' for P2/P3)
+--       3 "now" override (absent or '' = Redis TIME; tests, client-clock mode)
+-- Returns a grant as one integer, the tokens left in millionths (a bare number is the
+-- cheapest reply to build and to parse); anything else as {decision, tokens, now, wait},
+-- strings.
 --
--- Cost notes (the script runs on every acquisition):
--- * The fast path (nobody queued, tokens there) is TIME, HMGET, EXISTS and one HSET; the
---   idle expiry is refreshed and the hour's history rewritten only on the first grant of
---   each minute. No ZSET command runs while the queue is empty.
--- * The bucket hash stays small: a per-slot ring of the hour would hold 120 fields, and a
---   listpack-encoded hash that size makes every HMGET/HSET a long linear scan.
--- * The policy and the call come as two arguments, not eleven: the client encodes every
---   argument on every call, and ARGV 1 is the same bytes for every call on a key.
-local _, parsed, capacity, rate, reserve, skip =
-  string.find(ARGV[1], '^(%S+) (%S+) (%S+) (%S+) ')
-capacity, rate = tonumber(capacity), tonumber(rate)
-local priority, cost, first = string.match(ARGV[2], '^(%d+) (%d+) ([01])$')
-priority, cost = tonumber(priority), tonumber(cost)
+-- Cost notes (the script runs on every acquisition; each redis.call, string.format and
+-- pattern match is a measurable share of it):
+-- * The fast path (queue known empty, tokens there, same minute as the last grant) is
+--   one pattern match, TIME, one HMGET and one HSET, with numbers handed to HSET as Lua
+--   numbers (Redis formats them exactly, "%.17g", in C).
+-- * "q" spares the fast path an EXISTS on the queue. It is set wherever a waiter joins
+--   and cleared only by an attempt that saw the queue empty, so it may say "maybe" for
+--   an empty queue (costing one slow attempt) but never "empty" for a queue with waiters.
+-- * The idle expiry is refreshed and the hour's history rewritten only on the first
+--   grant of each minute (the expiry carries a minute of slack). No ZSET command runs
+--   while the queue is empty.
+-- * The bucket hash stays small: a listpack-encoded hash is scanned linearly.
 local bucket, queue = KEYS[1], KEYS[2]
+local _, parsed, capacity, rate, need, cost, priority, first =
+  string.find(ARGV[1], '^(%S+) (%S+) (%S+) (%d+) (%d) ([01])')
+capacity, rate, need, cost = tonumber(capacity), tonumber(rate), tonumber(need), tonumber(cost)
 
--- The rest of the policy is needed only off the fast path.
-local function policy_tail()
-  return string.match(ARGV[1], '^(%S+) (%S+) (.+)$', parsed + 1)
-end
-
-local now
-if ARGV[4] ~= '' then
-  now = tonumber(ARGV[4])
+local now = ARGV[3]
+if now and now ~= '' then
+  now = tonumber(now)
 else
   local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  now = t[1] + t[2] / 1000000
 end
 local minute = math.floor(now / 60)
 local calls = 'calls:' .. priority
 
-local state = redis.call('HMGET', bucket, 'tokens', 'ts', 'minute', 'grants', calls)
+local state = redis.call('HMGET', bucket, 'tokens', 'ts', 'minute', 'grants', calls, 'q')
 local tokens, ts = tonumber(state[1]), tonumber(state[2])
-if tokens == nil then
-  tokens, ts = capacity, now
-  local _, _, name = policy_tail()
-  redis.call('SADD', KEYS[3], name)
-elseif now > ts then
-  tokens = math.min(capacity, tokens + (now - ts) * rate)
+if tokens and now > ts then
+  tokens = tokens + (now - ts) * rate
+  if tokens > capacity then tokens = capacity end
   ts = now
 end
 
--- An empty queue does not exist, so one EXISTS answers for the common case.
+-- The fast path: nobody queued, the tokens there, a grant in this minute already.
+if state[6] == '0' and tokens and tokens + 1e-9 >= need and tonumber(state[3]) == minute then
+  tokens = tokens - cost
+  redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, (tonumber(state[5]) or 0) + 1,
+    'grants', state[4] + 1)
+  return tokens * 1000000 + 0.5
+end
+
+-- Everything else. The rest of the policy is needed only here.
+local idle, lease, name = string.match(ARGV[1], '^ (%S+) (%S+) (%S+)', parsed + 1)
+priority = tonumber(priority)
+if tokens == nil then
+  tokens, ts = capacity, now
+  redis.call('SADD', KEYS[3], name)
+end
+
 local queued = 0
-if redis.call('EXISTS', queue) == 1 then
+if state[6] ~= '0' and redis.call('EXISTS', queue) == 1 then
   -- A waiter whose replica stopped asking (crashed, cut off) loses its place.
   while true do
     local head = redis.call('ZRANGE', queue, 0, 0)
@@ -71,9 +85,9 @@ end
 local function fmt(x) return string.format('%.17g', x) end
 
 local function finish(decision, wait, counter)
-  redis.call('HSET', bucket, 'tokens', fmt(tokens), 'ts', fmt(ts))
+  redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, 'q', queued > 0 and 1 or 0)
   if counter then redis.call('HINCRBY', bucket, counter .. ':' .. priority, 1) end
-  redis.call('PEXPIRE', bucket, (policy_tail()))
+  redis.call('PEXPIRE', bucket, idle)
   return {decision, fmt(tokens), fmt(now), wait}
 end
 
@@ -90,54 +104,52 @@ end
 
 local function grant()
   tokens = tokens - cost
-  local left, at = fmt(tokens), fmt(now)
-  local stamp = at
-  if ts ~= now then stamp = fmt(ts) end
   -- The grant counter was read with the state above, so one HSET writes everything.
   local total = (tonumber(state[5]) or 0) + 1
+  local q = queued > 0 and 1 or 0
   local last = tonumber(state[3])
   if last == minute then
-    redis.call('HSET', bucket, 'tokens', left, 'ts', stamp, calls, total,
-      'grants', tonumber(state[4]) + 1)
+    redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, total,
+      'grants', state[4] + 1, 'q', q)
   else
     local hour = file(redis.call('HGET', bucket, 'hour'), last, tonumber(state[4]))
-    redis.call('HSET', bucket, 'tokens', left, 'ts', stamp, calls, total,
-      'minute', minute, 'grants', 1, 'hour', hour)
+    redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, total,
+      'minute', minute, 'grants', 1, 'hour', hour, 'q', q)
     -- Refreshing the idle expiry once a minute is enough: it carries a minute of slack.
-    redis.call('PEXPIRE', bucket, (policy_tail()))
+    redis.call('PEXPIRE', bucket, idle)
   end
-  return {'grant', left, at, '0'}
+  return tokens * 1000000 + 0.5
 end
 
-local floor = tonumber(reserve)
-if priority == 0 then floor = 0 end
-local enough = tokens + 1e-9 >= floor + cost
+local enough = tokens + 1e-9 >= need
 
 if priority <= 1 then
-  local ticket = ARGV[3]
+  local ticket = ARGV[2]
   local counter = nil
   if queued == 0 or redis.call('ZSCORE', queue, ticket) == false then
     if queued == 0 and enough then return grant() end
     local seq = redis.call('HINCRBY', bucket, 'seq', 1)
     redis.call('ZADD', queue, string.format('%d', priority * 1000000000000 + seq), ticket)
+    queued = queued + 1
     if first == '1' then counter = 'waits' end
   end
   local rank = redis.call('ZRANK', queue, ticket)
   if rank == 0 and enough then
     redis.call('ZREM', queue, ticket)
     redis.call('HDEL', bucket, 'l:' .. ticket)
+    queued = queued - 1
     return grant()
   end
-  local idle, lease = policy_tail()
   redis.call('HSET', bucket, 'l:' .. ticket, fmt(now + tonumber(lease)))
   redis.call('PEXPIRE', queue, idle)
-  local need = floor + cost * (rank + 1) - tokens
-  return finish('wait', fmt(math.max(0, need / rate)), counter)
+  -- ``need`` is floor + cost; this waiter also needs the tokens of everyone ahead of it.
+  local wait = (need + cost * rank - tokens) / rate
+  return finish('wait', fmt(math.max(0, wait)), counter)
 end
 
 if priority == 2 then
   if queued == 0 and enough then return grant() end
   return finish('defer', '0', 'defers')
 end
-if tokens + 1e-9 >= tonumber(skip) and queued == 0 and enough then return grant() end
+if queued == 0 and enough then return grant() end
 return finish('skip', '0', 'skips')
