@@ -100,7 +100,7 @@ class StrategySelector:
         strategies: Sequence[str],
         *,
         sharing: Sharing = "hybrid",
-        candidates: int = 2,
+        candidates: int = 1,
         sharpness: float = 4.0,
         taste: float | None = None,
         policy: str = LINEAR_POLICY,
@@ -124,6 +124,7 @@ class StrategySelector:
         self.log_means: dict[str, float] = {}
         self.observed: dict[str, int] = {}
         self._burst: dict[str, str] = {}
+        self._pending: dict[str, list[int]] = {}
         self.touched: set[str] = set()
 
     # ----------------------------------------------------------------- contexts
@@ -157,29 +158,42 @@ class StrategySelector:
 
     # ----------------------------------------------------------------- choosing
     def begin_burst(self) -> None:
-        """Forget the per-burst draws (homogeneous mode draws once per brand and burst)."""
+        """Forget the per-burst draws and the burst's pending posts."""
         self._burst.clear()
+        self._pending.clear()
 
     def choose(self, agent: ContentAgent, brand: str, at: datetime | None = None) -> str:
-        """The strategy ``agent`` writes its next ``brand`` post (published at ``at``) with."""
-        policy = self.policy(self.context(agent.id, brand))
+        """The strategy ``agent`` writes its next ``brand`` post (published at ``at``) with.
+
+        A linear policy draws knowing what the burst already chose for this context
+        (posts not measured yet), so the burst's exploration spreads over several
+        strategies instead of piling onto one.
+        """
+        context = self.context(agent.id, brand)
+        policy = self.policy(context)
         if self.sharing == "homogeneous":
             if brand not in self._burst:
                 self._burst[brand] = self.strategies[_draw(policy, at)]
             return self._burst[brand]
+        pending = self._pending.setdefault(context, [])
         if isinstance(policy, LinearThompson) and self.taste is not None:
-            return prefer(agent.weights, self._close_calls(policy, at))
-        drawn = [self.strategies[_draw(policy, at)] for _ in range(self.candidates)]
-        return prefer(agent.weights, drawn)
+            chosen = prefer(agent.weights, self._close_calls(policy, at, pending))
+        else:
+            drawn = [self.strategies[_draw(policy, at, pending)] for _ in range(self.candidates)]
+            chosen = prefer(agent.weights, drawn)
+        pending.append(self.strategies.index(chosen))
+        return chosen
 
-    def _close_calls(self, policy: LinearThompson, at: datetime | None) -> list[str]:
+    def _close_calls(
+        self, policy: LinearThompson, at: datetime | None, pending: Sequence[int]
+    ) -> list[str]:
         """The ``candidates`` best of one draw that are within ``taste`` of the best, best first.
 
         An agent's weights only decide between strategies the evidence cannot tell
         apart (the drawn effects differ by less than ``taste``, log scale): personal
-        taste costs nothing measurable, and once the evidence is clear it yields.
+        taste costs little, and once the evidence is clear it yields.
         """
-        drawn = policy.draw(None if at is None else days(at))
+        drawn = policy.draw(None if at is None else days(at), pending)
         order = sorted(range(len(drawn)), key=lambda i: (-drawn[i], i))[: self.candidates]
         top = drawn[order[0]]
         return [self.strategies[i] for i in order if top - drawn[i] <= (self.taste or 0.0)]
@@ -238,10 +252,10 @@ class StrategySelector:
         return out
 
 
-def _draw(policy: Policy, at: datetime | None) -> int:
-    """One draw from ``policy``; a linear model draws at the publication time ``at``."""
+def _draw(policy: Policy, at: datetime | None, pending: Sequence[int] = ()) -> int:
+    """One draw from ``policy``; a linear model draws at ``at`` knowing the ``pending`` posts."""
     if isinstance(policy, LinearThompson):
-        return policy.choose(None if at is None else days(at))
+        return policy.choose(None if at is None else days(at), pending)
     return policy.select()
 
 

@@ -9,6 +9,7 @@ drop (CUSUM), because both depend on its own predictions.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -120,9 +121,26 @@ class KalmanFilter:
         idx = np.arange(1, 1 + self.n_arms)
         return np.sqrt(np.maximum(self.cov[idx, idx], 0.0))
 
-    def draw(self, rng: np.random.Generator, scale: float, ahead: float = 0.0) -> Array:
-        """Strategy effects ``ahead`` days on, drawn from the belief (deviations x ``scale``)."""
+    def draw(
+        self,
+        rng: np.random.Generator,
+        scale: float,
+        ahead: float = 0.0,
+        pending: Sequence[int] = (),
+    ) -> Array:
+        """Strategy effects ``ahead`` days on, drawn from the belief (deviations x ``scale``).
+
+        ``pending`` are strategies already chosen for posts not measured yet: the
+        belief is first narrowed as if each had returned its predicted value (the
+        "kriging believer"), so a batch of draws does not pile onto one uncertain
+        strategy while the mean, and with it a clear winner, stays where it is.
+        """
         mean, full = self.predicted(ahead)
+        for arm in pending:
+            x = np.zeros(len(mean))
+            x[0], x[1 + arm] = 1.0, 1.0
+            cov_x = full @ x
+            full = full - np.outer(cov_x, cov_x) / (float(x @ cov_x) + self.var)
         k = slice(1, 1 + self.n_arms)
         cov = full[k, k]
         try:

@@ -159,16 +159,23 @@ class LinearThompson(Policy):
         """Posterior sigma of every strategy effect."""
         return self._filters[self._current()].spreads()
 
-    def draw(self, at: float | None = None) -> Array:
-        """One Thompson draw of the strategy effects at ``at`` (days; default: the last outcome)."""
+    def draw(self, at: float | None = None, pending: Sequence[int] = ()) -> Array:
+        """One Thompson draw of the strategy effects at ``at`` (days; default: the last outcome).
+
+        ``pending``: strategies already chosen for posts whose outcome is not known
+        yet (the rest of a burst); see :meth:`KalmanFilter.draw`.
+        """
         ahead = 0.0
         if at is not None and self._at is not None and math.isfinite(at):
             ahead = max(0.0, at - self._at)
-        return self._filters[self._current()].draw(self._rng, self.exploration, ahead)
+        for arm in pending:
+            _check_arm(arm, self.n_arms)
+        f = self._filters[self._current()]
+        return f.draw(self._rng, self.exploration, ahead, pending)
 
-    def choose(self, at: float | None = None) -> int:
+    def choose(self, at: float | None = None, pending: Sequence[int] = ()) -> int:
         """The strategy to write with at ``at`` (days): the best of one Thompson draw."""
-        return self._argmax(self.draw(at))
+        return self._argmax(self.draw(at, pending))
 
     def _current(self) -> int:
         return int(np.argmax(self._score))

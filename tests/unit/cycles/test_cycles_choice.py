@@ -139,3 +139,36 @@ def test_covariates_name_topic_quality_and_hour() -> None:
     assert math.isclose(cov["hour_sin"], 1.0)
     assert covariates(None, None, None) == {}
     assert days(at.replace(tzinfo=None)) == days(at)
+
+
+def test_a_burst_spreads_its_first_posts_over_strategies() -> None:
+    """Pending posts narrow the belief: a burst repeats a strategy less than blind draws."""
+    agents = [_agent(f"a{i}", "story") for i in range(4)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    spread, blind = 0, 0
+    for seed in range(40):
+        sel = StrategySelector(STRATEGIES, sharing="hybrid", seed=seed)
+        for s in STRATEGIES:  # one post each: the level is known, the effects are not
+            sel.observe("a0", "b", s, 0.05, at=start)
+        sel.begin_burst()
+        at = start + timedelta(days=1)
+        spread += len({sel.choose(a, "b", at) for a in agents})
+        policy = sel.policy(sel.context("a0", "b"))
+        assert isinstance(policy, LinearThompson)
+        blind += len({STRATEGIES[policy.choose(days(at))] for _ in agents})
+    assert spread > blind
+
+
+def test_taste_lets_weights_pick_only_among_close_draws() -> None:
+    agents = [_agent(f"a{i}", s) for i, s in enumerate(STRATEGIES)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    wide = StrategySelector(STRATEGIES, sharing="hybrid", seed=2, candidates=4, taste=5.0)
+    wide.begin_burst()
+    assert [wide.choose(a, "b", start) for a in agents] == list(STRATEGIES)  # all plausible
+    sure = StrategySelector(STRATEGIES, sharing="hybrid", seed=2, candidates=4, taste=0.05)
+    for day in range(15):
+        for s in STRATEGIES:
+            e = 0.1 if s == "how-to" else 0.03
+            sure.observe("a0", "b", s, e, at=start + timedelta(days=day))
+    sure.begin_burst()
+    assert {sure.choose(a, "b", start + timedelta(days=15)) for a in agents} == {"how-to"}
