@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["insert_ignore", "upsert"]
+__all__ = ["insert_ignore", "insert_new", "insert_or_update", "upsert"]
 
 
 def _insert(session: AsyncSession, table: Table) -> Any:
@@ -55,3 +55,51 @@ async def insert_ignore(
         return
     stmt = _insert(session, table).on_conflict_do_nothing(index_elements=list(conflict))
     await session.execute(stmt, list(rows))
+
+
+async def insert_new(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: Sequence[str],
+) -> set[str]:
+    """Insert ``rows``, skipping those whose ``conflict`` key exists; the ids inserted.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the primary key index does
+    the existence check as part of the insert, with no separate ``SELECT ... IN``
+    whose plan can go stale while the table grows.
+    """
+    if not rows:
+        return set()
+    stmt = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c.id)
+    )
+    return set((await session.execute(stmt, list(rows))).scalars())
+
+
+async def insert_or_update(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> int:
+    """:func:`upsert` that also tells how many rows were new (the rest were updated).
+
+    New rows go in with :func:`insert_new`; only the ones that already existed are
+    then upserted. Both statements find rows through the primary key index, so no
+    ``SELECT ... WHERE id IN (...)`` existence check is needed.
+    """
+    created = await insert_new(session, table, rows, conflict=conflict)
+    await upsert(
+        session,
+        table,
+        [r for r in rows if r["id"] not in created],
+        conflict=conflict,
+        update=update,
+    )
+    return len(created)

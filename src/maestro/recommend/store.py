@@ -16,8 +16,8 @@ from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maestro.clock import Clock
-from maestro.errors import NotFoundError
-from maestro.recommend._sql import insert_ignore, upsert
+from maestro.errors import ConflictError, NotFoundError
+from maestro.recommend._sql import insert_new, insert_or_update
 from maestro.recommend.state import Event, EventIn, Task, TaskIn, UserIn, UserState, row_id
 from maestro.store.db import Database
 from maestro.store.tables.recommend import RecUserRow, TaskRow, UserEventRow
@@ -71,15 +71,14 @@ class UserStateRepo:
             for u in users
         }
         async with self._db.write() as s:
-            existing = await _existing(s, RecUserRow.id, list(rows))
-            await upsert(
+            created = await insert_or_update(
                 s,
                 _USERS,
                 list(rows.values()),
                 conflict=["id"],
                 update=["timezone", "focus_areas", "updated_at"],
             )
-        return IngestReport(created=len(rows) - len(existing), existing=len(existing))
+        return IngestReport(created=created, existing=len(rows) - created)
 
     async def upsert_tasks(self, workspace_id: str, tasks: Sequence[TaskIn]) -> IngestReport:
         """Create or update tasks; every task's user must exist in the workspace."""
@@ -101,42 +100,55 @@ class UserStateRepo:
             }
         async with self._db.write() as s:
             await self._require_users(s, workspace_id, [t.user_id for t in tasks])
-            existing = await _existing(s, TaskRow.id, list(rows))
-            await upsert(
+            created = await insert_or_update(
                 s,
                 _TASKS,
                 list(rows.values()),
                 conflict=["id"],
                 update=["title", "due_at", "status", "area", "updated_at"],
             )
-        return IngestReport(created=len(rows) - len(existing), existing=len(existing))
+        return IngestReport(created=created, existing=len(rows) - created)
 
     async def add_events(self, workspace_id: str, events: Sequence[EventIn]) -> IngestReport:
-        """Record events; an event whose key was seen before is skipped, not duplicated."""
+        """Record events; an event whose key was seen before is skipped, not duplicated.
+
+        Raises:
+            NotFoundError: an event's user does not exist in the workspace.
+            ConflictError: a key already recorded (or repeated in this request) with a
+                different payload; nothing is written.
+        """
         now = self._clock.now()
         rows: dict[str, dict[str, Any]] = {}
+        user_keys: dict[str, str] = {}
         for e in events:
             rid = row_id(workspace_id, "event", e.user_id, e.key)
-            rows.setdefault(
-                rid,
-                {
-                    "id": rid,
-                    "workspace_id": workspace_id,
-                    "user_id": row_id(workspace_id, "user", e.user_id),
-                    "key": e.key,
-                    "kind": e.kind,
-                    "occurred_at": e.occurred_at,
-                    "task_key": e.task_id,
-                    "area": e.area,
-                    "duration_min": e.duration_min,
-                    "created_at": now,
-                },
-            )
+            user_keys[rid] = e.user_id
+            row = {
+                "id": rid,
+                "workspace_id": workspace_id,
+                "user_id": row_id(workspace_id, "user", e.user_id),
+                "key": e.key,
+                "kind": e.kind,
+                "occurred_at": e.occurred_at,
+                "task_key": e.task_id,
+                "area": e.area,
+                "duration_min": e.duration_min,
+                "created_at": now,
+            }
+            first = rows.setdefault(rid, row)
+            if first is not row and _payload(first) != _payload(row):
+                raise _event_conflict(e.user_id, e.key)
         async with self._db.write() as s:
             await self._require_users(s, workspace_id, [e.user_id for e in events])
-            existing = await _existing(s, UserEventRow.id, list(rows))
-            await insert_ignore(s, _EVENTS, list(rows.values()), conflict=["id"])
-        return IngestReport(created=len(rows) - len(existing), existing=len(existing))
+            created = await insert_new(s, _EVENTS, list(rows.values()), conflict=["id"])
+            # Only re-sent keys are read back, to tell a replay from a clash.
+            resent = [rid for rid in rows if rid not in created]
+            for i in range(0, len(resent), 900):
+                q = select(_EVENTS).where(_EVENTS.c.id.in_(resent[i : i + 900]))
+                for stored in (await s.execute(q)).mappings():
+                    if _payload(stored) != _payload(rows[stored["id"]]):
+                        raise _event_conflict(user_keys[stored["id"]], stored["key"])
+        return IngestReport(created=len(created), existing=len(rows) - len(created))
 
     async def get_user(self, workspace_id: str, user_key: str) -> UserInfo:
         """The user ``user_key`` of the workspace, or :class:`NotFoundError`."""
@@ -177,6 +189,21 @@ class UserStateRepo:
                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
                 field="user_id",
             )
+
+
+_EVENT_PAYLOAD = ("kind", "occurred_at", "task_key", "area", "duration_min")
+
+
+def _payload(row: Any) -> tuple[Any, ...]:
+    """What an event says (its id already stands for the user and key)."""
+    return tuple(row[c] for c in _EVENT_PAYLOAD)
+
+
+def _event_conflict(user: str, key: str) -> ConflictError:
+    return ConflictError(
+        f"event key {key!r} of user {user!r} was already recorded with different content",
+        field="key",
+    )
 
 
 def _user_dict(user: UserInfo) -> dict[str, Any]:

@@ -73,6 +73,28 @@ async def test_ingestion_is_idempotent_by_client_key(
     assert await _count(engine, UserEventRow) == 4
 
 
+async def test_an_event_key_resent_with_other_content_is_a_conflict_and_writes_nothing(
+    api: httpx.AsyncClient, engine: Maestro, clock: ManualClock
+) -> None:
+    await _seed_user(api, clock)
+    first = {"user_id": "u1", "key": "s1", "kind": "session", "occurred_at": "2026-01-01T08:00:00Z"}
+    r = await api.post("/api/events/bulk", json={"items": [first]})
+    assert r.json() == {"created": 1, "existing": 0}
+    same = {**first, "occurred_at": "2026-01-01T09:00:00+01:00"}  # the same instant
+    new = {**first, "key": "s2"}
+    r = await api.post("/api/events/bulk", json={"items": [new, same]})
+    assert r.json() == {"created": 1, "existing": 1}
+    before = await _count(engine, UserEventRow)
+    clash = {**first, "duration_min": 25}
+    r = await api.post("/api/events/bulk", json={"items": [{**first, "key": "s3"}, clash]})
+    assert r.status_code == 409 and r.json()["error"]["field"] == "key"
+    assert "s1" in r.json()["error"]["message"]
+    twice = [{**first, "key": "s4"}, {**first, "key": "s4", "kind": "completion"}]
+    r = await api.post("/api/events/bulk", json={"items": twice})
+    assert r.status_code == 409
+    assert await _count(engine, UserEventRow) == before
+
+
 async def test_user_state_is_scoped_to_the_workspace(
     api: httpx.AsyncClient, make_client: ClientFactory, other_workspace_id: str, clock: ManualClock
 ) -> None:
