@@ -57,6 +57,16 @@ def require_server(name: str, url: str, port: int) -> None:
     pytest.skip(message)
 
 
+def require_program(name: str, path: str, install: str) -> None:
+    """Skip (locally) or fail (CI) when a program a test drives is not installed at ``path``."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return
+    message = f"{name} is not installed at {path} ({install})"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(item, "callspec", None)

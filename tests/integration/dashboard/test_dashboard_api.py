@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from importlib import resources
 
 import httpx
 import pytest
@@ -13,9 +14,10 @@ from tests.conftest import ClientFactory
 from maestro.agents.evolution import found_population
 from maestro.agents.population_store import PopulationStore
 from maestro.agents.strategies import DEFAULT_STRATEGIES
+from maestro.api.routers.dashboard import ASSETS
 from maestro.clock import ManualClock
 from maestro.engine import Maestro
-from maestro.memory.patterns import PatternStore
+from maestro.memory.patterns import Pattern, PatternStore
 
 STRATEGIES = [s.name for s in DEFAULT_STRATEGIES]
 
@@ -33,6 +35,21 @@ async def _found(engine: Maestro, workspace: str, *, size: int = 6, seed: int = 
 
 def _patterns(engine: Maestro) -> PatternStore:
     return PatternStore(engine.db, engine.clock, engine.settings.memory.patterns)
+
+
+async def _learned(
+    store: PatternStore, workspace: str, brand: str, strategy: str, text: str, confidence: float
+) -> Pattern:
+    """A strategy pattern recorded the way an analyzer records one."""
+    return await store.add(
+        workspace,
+        pattern_type="strategy_performance",
+        brand=brand,
+        strategy=strategy,
+        description=text,
+        discovered_by="agent-1",
+        confidence=confidence,
+    )
 
 
 # --------------------------------------------------------------------------- population
@@ -101,31 +118,9 @@ async def test_patterns_carry_decayed_confidence_and_state(
     engine: Maestro, workspace_id: str, api: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     store = _patterns(engine)
-    common = {"pattern_type": "strategy_performance", "discovered_by": "agent-1"}
-    strong = await store.add(
-        workspace_id,
-        brand="fitbrand",
-        strategy="story",
-        description="stories win",
-        confidence=0.9,
-        **common,
-    )
-    middling = await store.add(
-        workspace_id,
-        brand="_global_",
-        strategy="data-driven",
-        description="numbers help",
-        confidence=0.35,
-        **common,
-    )
-    weak = await store.add(
-        workspace_id,
-        brand="fitbrand",
-        strategy="hot-take",
-        description="hot takes fade",
-        confidence=0.12,
-        **common,
-    )
+    strong = await _learned(store, workspace_id, "fitbrand", "story", "stories win", 0.9)
+    middling = await _learned(store, workspace_id, "_global_", "data-driven", "numbers help", 0.35)
+    weak = await _learned(store, workspace_id, "fitbrand", "hot-take", "hot takes fade", 0.12)
     clock.advance(10 * 86400)
 
     body = (await api.get("/api/patterns")).json()
@@ -148,19 +143,10 @@ async def test_archived_patterns_only_on_request_and_brand_filter_keeps_global(
     engine: Maestro, workspace_id: str, api: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     store = _patterns(engine)
-    common = {"pattern_type": "strategy_performance", "discovered_by": "analyzer"}
-    kept = await store.add(
-        workspace_id, brand="fitbrand", strategy="story", description="a", confidence=0.8, **common
-    )
-    other = await store.add(
-        workspace_id, brand="techbrand", strategy="story", description="b", confidence=0.8, **common
-    )
-    glob = await store.add(
-        workspace_id, brand="_global_", strategy="list", description="c", confidence=0.8, **common
-    )
-    doomed = await store.add(
-        workspace_id, brand="fitbrand", strategy="meme", description="d", confidence=0.11, **common
-    )
+    kept = await _learned(store, workspace_id, "fitbrand", "story", "a", 0.8)
+    other = await _learned(store, workspace_id, "techbrand", "story", "b", 0.8)
+    glob = await _learned(store, workspace_id, "_global_", "list", "c", 0.8)
+    doomed = await _learned(store, workspace_id, "fitbrand", "meme", "d", 0.11)
     clock.advance(5 * 86400)
     assert [p.id for p in await store.archive_stale(workspace_id)] == [doomed.id]
 
@@ -245,18 +231,33 @@ async def test_the_page_and_its_files_are_served_without_a_key(anon: httpx.Async
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["content-security-policy"]
-    assert '<script src="/dashboard/dashboard.js"' in page.text
-    for name, media in (("dashboard.css", "text/css"), ("dashboard.js", "text/javascript")):
+    assert '<script type="module" src="/dashboard/dashboard.js">' in page.text
+    for name, media in ASSETS.items():
         r = await anon.get(f"/dashboard/{name}")
-        assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+        assert r.status_code == 200 and r.headers["content-type"] == media
     missing = await anon.get("/dashboard/secrets.txt")
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "name"
 
 
 async def test_the_page_loads_nothing_from_elsewhere(anon: httpx.AsyncClient) -> None:
     """Offline deployments: no CDN, no web fonts, no remote script or style."""
-    for name in ("", "/dashboard.css", "/dashboard.js"):
-        text = (await anon.get(f"/dashboard{name}")).text
+    for name in ASSETS:
+        text = (await anon.get(f"/dashboard/{name}")).text
         urls = set(re.findall(r"https?://[^\s\"'`)]+", text))
         assert urls <= {"http://www.w3.org/2000/svg"}, urls
         assert "@import" not in text and "@font-face" not in text
+
+
+def test_every_file_of_the_page_is_served() -> None:
+    """A new script module must be listed in ASSETS, or the browser gets a 404."""
+    shipped = {
+        p.name
+        for p in resources.files("maestro.web").iterdir()
+        if p.name.endswith((".html", ".css", ".js"))
+    }
+    assert shipped == set(ASSETS)
+    imported = set()
+    for name in shipped:
+        text = resources.files("maestro.web").joinpath(name).read_text()
+        imported |= set(re.findall(r'from "\./([\w.]+)"', text))
+    assert imported and imported <= set(ASSETS)

@@ -23,6 +23,10 @@ ASSETS: dict[str, str] = {
     "dashboard.html": "text/html; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "panels.js": "text/javascript; charset=utf-8",
+    "chart.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "ui.js": "text/javascript; charset=utf-8",
 }
 """The files the page is made of, with their media types (nothing else is served)."""
 
@@ -56,7 +60,7 @@ async def dashboard() -> Response:
 
 @router.get("/dashboard/{name}")
 async def dashboard_asset(name: str) -> Response:
-    """The page's stylesheet and script."""
+    """The page's stylesheet and its script modules."""
     if name not in ASSETS:
         raise NotFoundError(f"no dashboard file {name!r}", field="name")
     return _asset(name)

@@ -1,0 +1,181 @@
+// One loader per panel: fetch its endpoint, return the nodes to show. A loader that
+// throws leaves the error in its own panel (see dashboard.js); the others still fill.
+import { ApiError, api, describe } from "./api.js";
+import { diversityChart } from "./chart.js";
+import { badge, bar, el, empty, fmt, num, stats, table } from "./ui.js";
+
+async function health() {
+  const data = await api("/health/ready", { allow: [503] });
+  const tone = { ok: "ok", degraded: "warn" }[data.status] || "bad";
+  const rows = Object.entries(data.components).map(([name, c]) => {
+    const details = Object.entries(c).filter(([k]) => k !== "ok")
+      .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
+    return [name, badge(c.ok ? "up" : "down", c.ok ? "ok" : "bad"),
+      el("span", { class: "details", text: details })];
+  });
+  return [stats([["Overall", badge(data.status, tone)]]), table(["Component", "State", "Details"], rows)];
+}
+
+async function budget() {
+  const b = await api("/api/budget");
+  const used = b.daily_usd > 0 ? b.spent_today_usd / b.daily_usd : 0;
+  const out = [
+    stats([["Daily budget", fmt.usd(b.daily_usd)], ["Spent today", fmt.usd(b.spent_today_usd)],
+      ["Remaining", fmt.usd(b.remaining_today_usd)], ["Used", fmt.pct(used)]]),
+    bar(used, `${fmt.pct(used)} of today's budget spent`, used >= 0.9),
+  ];
+  const byPriority = b.outcomes_by_priority;
+  const priorities = Object.keys(byPriority).sort();
+  if (!priorities.length) return [...out, empty("No gateway calls yet.")];
+  const outcomes = [...new Set(priorities.flatMap((p) => Object.keys(byPriority[p])))].sort();
+  out.push(table(["Priority", ...outcomes.map(num)],
+    priorities.map((p) => [p, ...outcomes.map((o) => fmt.int(byPriority[p][o] || 0))]),
+    "Gateway calls by priority and outcome (all time)"));
+  return out;
+}
+
+async function costs() {
+  const c = await api("/api/costs?group_by=agent");
+  if (!c.rows.length) return empty("No LLM calls recorded yet.");
+  const calls = c.rows.reduce((s, r) => s + r.calls, 0);
+  const hits = c.rows.reduce((s, r) => s + r.cache_hits, 0);
+  return [
+    stats([["Total cost", fmt.usd(c.total_usd)], ["Calls", fmt.int(calls)],
+      ["Cache hit rate", calls ? fmt.pct(hits / calls) : "—"]]),
+    table(["Agent", num("Calls"), num("Cache hits"), num("Hit rate"), num("Prompt tokens"),
+      num("Completion tokens"), num("Cost")],
+    c.rows.map((r) => [r.key, fmt.int(r.calls), fmt.int(r.cache_hits),
+      r.calls ? fmt.pct(r.cache_hits / r.calls) : "—", fmt.int(r.prompt_tokens),
+      fmt.int(r.completion_tokens), fmt.usd(r.cost_usd)])),
+  ];
+}
+
+function bucketRow(b) {
+  const level = b.capacity ? b.tokens / b.capacity : 0;
+  const counts = Object.entries(b.priorities).map(([p, s]) => {
+    const extra = [["waits", s.waits], ["deferred", s.defers], ["skipped", s.skips],
+      ["timeouts", s.timeouts]].filter(([, n]) => n).map(([k, n]) => `${k} ${n}`);
+    return `${p} ${s.calls}` + (extra.length ? ` (${extra.join(", ")})` : "");
+  }).join("; ");
+  return [b.key,
+    el("div", {}, `${fmt.num(b.tokens, 1)} / ${fmt.num(b.capacity, 0)}`,
+      bar(level, `${b.key}: ${fmt.pct(level)} full`, level < 0.1)),
+    fmt.num(b.refill_per_minute, 1), fmt.int(b.waiting), fmt.int(b.calls_last_hour), counts || "—"];
+}
+
+async function rateLimit() {
+  const r = await api("/api/rate-limit");
+  return [
+    stats([["Backend", r.backend], ["State", r.degraded ? badge("degraded", "warn") : badge("ok", "ok")]]),
+    table(["Bucket", "Tokens", num("Refill/min"), num("Waiting"), num("Calls (1 h)"), "Calls by priority"],
+      [r.workspace, ...r.buckets].map(bucketRow)),
+  ];
+}
+
+async function population() {
+  const p = await api("/api/population");
+  const out = [stats([
+    ["Active agents", fmt.int(p.agents.length)],
+    ["Diversity", el("span", {}, fmt.num(p.diversity) + " ",
+      badge(p.meets_target ? "meets target" : "below target", p.meets_target ? "ok" : "warn"))],
+    ["Target", fmt.num(p.target_diversity)],
+    ["Gene pool", fmt.int(p.gene_pool_size)],
+  ])];
+  out.push(p.history.length ? diversityChart(p.history, p.target_diversity)
+    : empty("No diversity history yet."));
+  if (!p.agents.length) {
+    return [...out, empty("No content agents: the population is founded when the studio first runs.")];
+  }
+  const topWeights = (w) => Object.entries(w).sort((a, b) => b[1] - a[1]).slice(0, 4)
+    .map(([s, v]) => `${s} ${fmt.num(v)}`).join(", ");
+  out.push(table(["Agent", "Primary", "Top 2", "Protected", "Weights (top 4)", num("Temp."),
+    "Personality", num("Performance"), num("Survival"), num("Gen.")],
+  p.agents.map((a) => [a.name, a.primary_strategy, a.top_strategies.join(", "), a.protected_strategy,
+    topWeights(a.strategy_weights), fmt.num(a.temperature), a.personality, fmt.num(a.performance),
+    fmt.num(a.survival_score, 1), fmt.int(a.generation)])));
+  return out;
+}
+
+async function patterns() {
+  const archived = document.getElementById("include-archived").checked;
+  const d = await api("/api/patterns?include_archived=" + archived);
+  if (!d.patterns.length) return empty("No learned patterns yet.");
+  const tone = { injected: "ok", active: "warn", archived: "bad" };
+  return table(["State", "Brand", "Strategy", "Type", "Description", num("Effective"), num("Stored"),
+    num("Evidence"), "Last validated"],
+  d.patterns.map((p) => [badge(p.state, tone[p.state]), p.brand, p.strategy, p.pattern_type,
+    p.description, fmt.num(p.effective_confidence), fmt.num(p.confidence), fmt.int(p.evidence_count),
+    fmt.time(p.last_validated_at)]),
+  `Injected into prompts above ${d.inject_threshold}, archived below ${d.archive_threshold}; ` +
+    `confidence decays as exp(-days since validated / ${d.decay_days}).`);
+}
+
+async function experiments() {
+  const list = await api("/api/experiments?limit=20");
+  if (!list.length) return empty("No experiments yet.");
+  const tone = { running: "ok", draft: "warn", completed: "ok" };
+  return table(["Name", "Type", "Allocation", "Status", "Variants (n, mean)", "Winner", "Created"],
+    list.map((e) => {
+      const winner = e.variants.find((v) => v.id === e.winner_variant_id);
+      const variants = e.variants
+        .map((v) => `${v.name} (${v.n}, ${v.mean === null ? "—" : fmt.num(v.mean, 3)})`).join("; ");
+      return [e.name, e.kind, e.allocation, badge(e.status, tone[e.status] || "warn"), variants,
+        winner ? winner.name : "—", fmt.time(e.created_at)];
+    }));
+}
+
+function notify(text, conflict) {
+  const notice = document.querySelector("#panel-approvals .notice");
+  notice.textContent = text;
+  notice.classList.toggle("conflict", Boolean(conflict));
+  notice.hidden = false;
+}
+
+async function decide(approval, action, buttons, reload) {
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    await api(`/api/approvals/${encodeURIComponent(approval.id)}/${action}`,
+      { method: "POST", body: { by: "dashboard" } });
+    const verb = action === "approve" ? "Approved" : "Rejected";
+    notify(`${verb} “${approval.checkpoint}” (run ${approval.run_id}).`, false);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) notify(`Already decided: ${err.message}`, true);
+    else notify(`Could not ${action}: ${describe(err)}`, true);
+  }
+  await reload();
+}
+
+function approvalsLoader(reload) {
+  return async () => {
+    const list = await api("/api/approvals");
+    if (!list.length) return empty("Nothing waiting for a decision.");
+    return table(["Checkpoint", "Description", "Run", "Requested", "Expires", "Decision"],
+      list.map((a) => {
+        const button = (action, label) => el("button", {
+          type: "button", class: action, "aria-label": `${label} ${a.checkpoint} for run ${a.run_id}`,
+          text: label,
+        });
+        const approve = button("approve", "Approve");
+        const reject = button("reject", "Reject");
+        approve.addEventListener("click", () => decide(a, "approve", [approve, reject], reload));
+        reject.addEventListener("click", () => decide(a, "reject", [approve, reject], reload));
+        return [a.checkpoint, a.description || "—", el("code", { text: a.run_id }),
+          fmt.time(a.requested_at), `${fmt.time(a.expires_at)} (then ${a.timeout_outcome})`,
+          el("div", { class: "actions" }, approve, reject)];
+      }));
+  };
+}
+
+/** Panel element id -> loader; `reload(id)` re-renders one panel (after a decision). */
+export function panelLoaders(reload) {
+  return {
+    "panel-health": health,
+    "panel-budget": budget,
+    "panel-costs": costs,
+    "panel-approvals": approvalsLoader(() => reload("panel-approvals")),
+    "panel-ratelimit": rateLimit,
+    "panel-population": population,
+    "panel-patterns": patterns,
+    "panel-experiments": experiments,
+  };
+}

@@ -1,0 +1,266 @@
+"""The dashboard in a real headless Chromium, against a real uvicorn server.
+
+A temporary SQLite database is seeded through the product's own code (the
+population store, the pattern store, the gateway, the API), the server runs in a
+thread on a free port, and Playwright drives Debian's Chromium
+(``MAESTRO_TEST_CHROMIUM``, default ``/usr/bin/chromium``). Without Chromium the
+tests skip locally and fail under CI. ``MAESTRO_DASHBOARD_SCREENSHOT=<path>``
+saves a screenshot of the filled page (how docs/img/dashboard.png is made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from tests.conftest import require_program
+
+from maestro.agents.content import ContentAgent
+from maestro.agents.evolution import found_population
+from maestro.agents.population_store import PopulationStore
+from maestro.agents.strategies import DEFAULT_STRATEGIES
+from maestro.api.app import create_app
+from maestro.config import Settings
+from maestro.engine import Maestro
+from maestro.llm.types import CompletionRequest
+from maestro.memory.patterns import PatternStore
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("MAESTRO_TEST_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOT = os.environ.get("MAESTRO_DASHBOARD_SCREENSHOT")
+PATTERN = "'story' beats the fitbrand average by 42% over 9 posts"
+REVIEW = {"name": "review", "condition": "before_execution", "description": "Check the draft"}
+STARTUP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Site:
+    """A running server on a seeded database."""
+
+    url: str
+    key: str
+    workspace: str
+    agents: list[ContentAgent]
+
+
+async def _seed(settings: Settings) -> tuple[str, str, list[ContentAgent]]:
+    """A workspace with a key, a founded population, a pattern and two gateway calls."""
+    async with Maestro.from_settings(settings) as engine:
+        ws = await engine.tenancy.create_workspace("dashboard-e2e")
+        _, key = await engine.tenancy.create_key(ws.id)
+        population = PopulationStore(engine.db, engine.clock)
+        agents = found_population(
+            [s.name for s in DEFAULT_STRATEGIES],
+            now=engine.clock.now(),
+            rng=random.Random(7),
+            size=6,
+        )
+        await population.save_agents(ws.id, agents)
+        await population.record_diversity(ws.id, agents, "founding")
+        await population.record_diversity(ws.id, agents[:5], "adaptation")
+        await population.record_diversity(ws.id, agents, "evolution")
+        patterns = PatternStore(engine.db, engine.clock, engine.settings.memory.patterns)
+        await patterns.add(
+            ws.id,
+            pattern_type="strategy_performance",
+            brand="fitbrand",
+            strategy="story",
+            description=PATTERN,
+            discovered_by=agents[0].id,
+            confidence=0.8,
+            evidence_count=9,
+        )
+        request = CompletionRequest.of("Strategy: story\nTopic: sleep\nWrite a post.")
+        for _ in range(2):  # the second is answered by the cache
+            await engine.gateway.complete(
+                request, workspace=ws.id, agent="copywriter", purpose="generation"
+            )
+        return ws.id, key, agents
+
+
+def _serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = create_app(Maestro.from_settings(settings), manage_engine=True, run_jobs=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.started:  # uvicorn has no start callback; this is readiness, not timing
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on {url}")
+        time.sleep(0.05)
+    return server, thread, url
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    require_program("Chromium", CHROMIUM, "apt-get install chromium, or set MAESTRO_TEST_CHROMIUM")
+    db = tmp_path_factory.mktemp("dashboard") / "maestro.db"
+    settings = Settings.load(
+        database_url=f"sqlite+aiosqlite:///{db}",
+        database_schema=None,
+        coord_url="memory://",
+        key_prefix=f"test:{uuid.uuid4().hex[:12]}:",
+    )
+    workspace, key, agents = asyncio.run(_seed(settings))
+    server, thread, url = _serve(settings)
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as api:
+        r = api.post(
+            "/api/experiments",
+            json={"name": "hook length", "variants": [{"name": "short"}, {"name": "long"}]},
+        )
+        assert r.status_code == 201, r.text
+        assert api.post(f"/api/experiments/{r.json()['id']}/start").status_code == 200
+    try:
+        yield Site(url=url, key=key, workspace=workspace, agents=agents)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1100})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _pending(site: Site) -> tuple[str, str]:
+    """A run paused at a ``review`` checkpoint, through the API: (run id, approval id)."""
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}) as api:
+        r = api.post(
+            "/api/orchestrate",
+            json={"goal": "Blog post about sleep", "checkpoints": [REVIEW]},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text
+        run = r.json()["run"]
+        assert run["status"] == "waiting_approval"
+        [approval] = [a for a in run["approvals"] if a["status"] == "pending"]
+        return run["id"], approval["id"]
+
+
+def _approval(site: Site, approval_id: str) -> dict[str, Any]:
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}) as api:
+        r = api.get(f"/api/approvals/{approval_id}")
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+
+def _connect(page: Any, site: Site, key: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.url}/dashboard")
+    expect(page.locator("#panel-health")).to_contain_text("database")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Connect").click()
+
+
+def test_a_workspace_key_fills_every_panel_and_approves_from_the_page(
+    site: Site, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    run_id, approval_id = _pending(site)
+    _connect(page, site, site.key)
+    expect(page.locator("#key-status")).to_contain_text("dashboard-e2e")
+
+    health = page.locator("#panel-health")
+    expect(health).to_contain_text("coordination")
+    expect(page.locator("#panel-budget")).to_contain_text("Daily budget")
+    costs = page.locator("#panel-costs")
+    expect(costs).to_contain_text("copywriter")
+    copywriter = costs.locator("tr", has_text="copywriter")
+    expect(copywriter.locator("td").nth(1)).to_have_text("2")  # calls
+    expect(copywriter.locator("td").nth(2)).to_have_text("1")  # cache hits
+    expect(copywriter.locator("td").nth(3)).to_have_text("50.0%")
+    expect(page.locator("#panel-ratelimit")).to_contain_text("workspace:")
+
+    population = page.locator("#panel-population")
+    for agent in site.agents:
+        expect(population).to_contain_text(agent.name)
+    expect(population).to_contain_text("meets target")
+    chart = population.locator("svg.chart")
+    expect(chart).to_have_attribute(
+        "aria-label", "Diversity over time: 3 points, latest 0.83, target 0.6"
+    )
+    expect(chart.locator("circle")).to_have_count(3)
+    expect(chart).to_contain_text("target 0.6")
+    expect(population).to_contain_text("Gene pool")
+
+    patterns = page.locator("#panel-patterns")
+    expect(patterns).to_contain_text(PATTERN)
+    expect(patterns.locator("tr", has_text=PATTERN)).to_contain_text("injected")
+    expect(page.locator("#panel-experiments")).to_contain_text("hook length")
+    expect(page.locator("#panel-experiments")).to_contain_text("running")
+
+    approvals = page.locator("#panel-approvals")
+    expect(approvals).to_contain_text("Check the draft")
+    expect(page.locator(".panel .error:visible")).to_have_count(0)
+    if SCREENSHOT:
+        page.screenshot(path=SCREENSHOT, full_page=True)
+
+    page.get_by_role("button", name=f"Approve review for run {run_id}").click()
+    expect(approvals.locator(".notice")).to_contain_text(f"Approved “review” (run {run_id})")
+    expect(page.get_by_role("button", name=f"Approve review for run {run_id}")).to_have_count(0)
+    decided = _approval(site, approval_id)
+    assert decided["status"] == "approved" and decided["decided_by"] == "dashboard"
+
+
+def test_a_decision_taken_elsewhere_shows_as_already_decided(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    run_id, approval_id = _pending(site)
+    _connect(page, site, site.key)
+    page.get_by_label("every 5 s").uncheck()  # keep the stale row on screen
+    reject = page.get_by_role("button", name=f"Reject review for run {run_id}")
+    expect(reject).to_be_visible()
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}) as api:
+        assert api.post(f"/api/approvals/{approval_id}/approve").status_code == 200
+    reject.click()
+    notice = page.locator("#panel-approvals .notice")
+    expect(notice).to_contain_text("Already decided")
+    expect(notice).to_contain_text("approved")
+    assert _approval(site, approval_id)["status"] == "approved", "the late reject changed nothing"
+
+
+def test_a_wrong_key_shows_the_error_in_the_page(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _connect(page, site, "mk_00000000_wrong")
+    expect(page.locator("#key-status")).to_contain_text("401")
+    for panel in ("budget", "costs", "population", "patterns", "experiments", "approvals"):
+        error = page.locator(f"#panel-{panel} .error")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text("401 unauthorized: a valid API key is required")
+    expect(page.locator("#panel-population")).not_to_contain_text(site.agents[0].name)
+    expect(page.locator("#panel-health .error")).to_be_hidden()
