@@ -6,10 +6,11 @@ Ids of stored rows are derived from the workspace and the client's keys
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _NAMESPACE: Final = uuid.UUID("6f1c0d2e-6a57-4c61-9d0e-7d2b6f0a9a13")
+_NAMESPACE_BYTES: Final = _NAMESPACE.bytes
 
 Key = Annotated[
     str,
@@ -48,14 +50,27 @@ TASK_STATUSES: Final[tuple[TaskStatus, ...]] = ("open", "done", "dropped")
 EVENT_KINDS: Final[tuple[EventKind, ...]] = ("completion", "session")
 
 
+def _uuid5(name: str) -> str:
+    """``str(uuid.uuid5(_NAMESPACE, name))``, without building a ``UUID`` object.
+
+    Ids are derived on every ingested item and every precomputed output; the
+    standard library's version spends most of its time on the object, not the hash.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def row_id(workspace_id: str, kind: str, *keys: str) -> str:
     """The stored id of a client object: stable for the same workspace, kind and keys."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join((workspace_id, kind, *keys))))
+    return _uuid5("\x1f".join((workspace_id, kind, *keys)))
 
 
 def output_id(user_id: str, agent_id: str) -> str:
     """The id of the one ``agent_outputs`` row of (user, agent)."""
-    return str(uuid.uuid5(_NAMESPACE, f"{user_id}\x1f{agent_id}"))
+    return _uuid5(f"{user_id}\x1f{agent_id}")
 
 
 @lru_cache(maxsize=1024)
@@ -140,15 +155,23 @@ class UserState:
     tasks: tuple[Task, ...] = ()
     events: tuple[Event, ...] = field(default=())
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         try:
             return zone(self.timezone)
         except ValueError:
             return zone("UTC")
 
+    @cached_property
+    def _locals(self) -> dict[datetime, datetime]:
+        return {}
+
     def local(self, when: datetime) -> datetime:
-        return when.astimezone(self.tz)
+        """``when`` in the user's zone (memoised: several agents convert the same events)."""
+        found = self._locals.get(when)
+        if found is None:
+            found = self._locals[when] = when.astimezone(self.tz)
+        return found
 
     def completions(self, since: datetime | None = None) -> list[Event]:
         return [

@@ -83,3 +83,13 @@ def test_report_reads_feedback_lines_from_a_json_log(tmp_path: Path) -> None:
     assert records == [
         FeedbackRecord("done", 1000, ("overdue-task",), datetime(2026, 1, 1, 8, tzinfo=UTC))
     ]
+
+
+def test_derived_ids_are_the_uuid5_ids_already_stored() -> None:
+    import uuid
+
+    from maestro.recommend.state import _NAMESPACE, output_id, row_id
+
+    for keys in (("ws", "user", "u1"), ("w\u00e9", "event", "u:1", "k/2"), ("", "task", "")):
+        assert row_id(*keys) == str(uuid.uuid5(_NAMESPACE, "\x1f".join(keys)))
+    assert output_id("abc", "momentum") == str(uuid.uuid5(_NAMESPACE, "abc\x1fmomentum"))
