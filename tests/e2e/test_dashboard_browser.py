@@ -41,6 +41,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("MAESTRO_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT = os.environ.get("MAESTRO_DASHBOARD_SCREENSHOT")
 PATTERN = "'story' beats the fitbrand average by 42% over 9 posts"
+FADING = "'listicle' beats the _global_ average by 31% over 5 posts"
 REVIEW = {"name": "review", "condition": "before_execution", "description": "Check the draft"}
 STARTUP_SECONDS = 30.0
 
@@ -81,6 +82,16 @@ async def _seed(settings: Settings) -> tuple[str, str, list[ContentAgent]]:
             discovered_by=agents[0].id,
             confidence=0.8,
             evidence_count=9,
+        )
+        await patterns.add(
+            ws.id,
+            pattern_type="strategy_performance",
+            brand="_global_",
+            strategy="listicle",
+            description=FADING,
+            discovered_by=agents[1].id,
+            confidence=0.25,
+            evidence_count=5,
         )
         request = CompletionRequest.of("Strategy: story\nTopic: sleep\nWrite a post.")
         for _ in range(2):  # the second is answered by the cache
@@ -124,7 +135,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             json={"name": "hook length", "variants": [{"name": "short"}, {"name": "long"}]},
         )
         assert r.status_code == 201, r.text
-        assert api.post(f"/api/experiments/{r.json()['id']}/start").status_code == 200
+        experiment = r.json()["id"]
+        assert api.post(f"/api/experiments/{experiment}/start").status_code == 200
+        for unit, value in (("u1", 1.0), ("u2", 0.0), ("u3", 1.0), ("u4", 1.0)):
+            variant = api.post(f"/api/experiments/{experiment}/assign", json={"unit_id": unit})
+            outcome = {"value": value, "variant_id": variant.json()["variant_id"], "unit_id": unit}
+            assert api.post(f"/api/experiments/{experiment}/outcomes", json=outcome).is_success
     try:
         yield Site(url=url, key=key, workspace=workspace, agents=agents)
     finally:
@@ -220,8 +236,10 @@ def test_a_workspace_key_fills_every_panel_and_approves_from_the_page(
     patterns = page.locator("#panel-patterns")
     expect(patterns).to_contain_text(PATTERN)
     expect(patterns.locator("tr", has_text=PATTERN)).to_contain_text("injected")
+    expect(patterns.locator("tr", has_text=FADING)).to_contain_text("active")
     expect(page.locator("#panel-experiments")).to_contain_text("hook length")
     expect(page.locator("#panel-experiments")).to_contain_text("running")
+    expect(page.locator("#panel-experiments")).to_contain_text("short (")
 
     approvals = page.locator("#panel-approvals")
     expect(approvals).to_contain_text("Check the draft")

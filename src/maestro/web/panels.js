@@ -7,11 +7,14 @@ import { badge, bar, el, empty, fmt, num, stats, table } from "./ui.js";
 async function health() {
   const data = await api("/health/ready", { allow: [503] });
   const tone = { ok: "ok", degraded: "warn" }[data.status] || "bad";
+  // Nested objects (a scheduler's jobs) show their keys; the full JSON is the tooltip.
+  const show = (v) => (v && typeof v === "object" ? Object.keys(v).join(", ") : String(v));
   const rows = Object.entries(data.components).map(([name, c]) => {
-    const details = Object.entries(c).filter(([k]) => k !== "ok")
-      .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
-    return [name, badge(c.ok ? "up" : "down", c.ok ? "ok" : "bad"),
-      el("span", { class: "details", text: details })];
+    const fields = Object.entries(c).filter(([k]) => k !== "ok");
+    return [name, badge(c.ok ? "up" : "down", c.ok ? "ok" : "bad"), el("span", {
+      class: "details", title: JSON.stringify(Object.fromEntries(fields)),
+      text: fields.map(([k, v]) => `${k}: ${show(v)}`).join("; "),
+    })];
   });
   return [stats([["Overall", badge(data.status, tone)]]), table(["Component", "State", "Details"], rows)];
 }
