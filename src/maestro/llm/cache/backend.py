@@ -83,4 +83,7 @@ class CacheBackend(Protocol):
     async def size(self, workspace: str) -> int:
         """Entries held for ``workspace`` (possibly counting expired, not yet swept ones)."""
 
+    async def settle(self) -> None:
+        """Wait for this replica's background index work (clustering) to catch up."""
+
     async def close(self) -> None: ...

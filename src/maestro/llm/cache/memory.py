@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -11,7 +10,7 @@ import numpy.typing as npt
 
 from maestro.clock import Clock, SystemClock
 from maestro.llm.cache.backend import Entry, PointerKind
-from maestro.llm.cache.index import VectorIndex
+from maestro.llm.cache.index import VectorIndex, settle_indexes
 from maestro.llm.cache.settings import CacheSettings
 
 __all__ = ["MemoryCacheBackend"]
@@ -99,12 +98,18 @@ class MemoryCacheBackend:
             if index is None:
                 s = self._settings
                 index = VectorIndex(
-                    self._dim, train_at=s.ivf_train_at, lists=s.ivf_lists, probes=s.ivf_probes
+                    self._dim,
+                    train_at=s.ivf_train_at,
+                    lists=s.ivf_lists,
+                    probes=s.ivf_probes,
+                    list_rows=s.ivf_list_rows,
                 )
                 space.indexes[entry.namespace] = index
             index.add(entry.id, vector)
             if index.wants_training:
-                await asyncio.to_thread(index.train)
+                # Clustering takes up to seconds at 100k vectors: it runs on the index's
+                # background thread while searches keep using the current layout.
+                index.train_in_background()
         evicted = 0
         while len(space.entries) > self._settings.max_entries:
             self._drop(space, next(iter(space.entries)))
@@ -127,6 +132,10 @@ class MemoryCacheBackend:
     async def size(self, workspace: str) -> int:
         space = self._spaces.get(workspace)
         return 0 if space is None else len(space.entries)
+
+    async def settle(self) -> None:
+        for space in list(self._spaces.values()):
+            await settle_indexes(list(space.indexes.values()))
 
     async def close(self) -> None:
         self._spaces.clear()

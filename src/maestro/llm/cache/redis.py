@@ -38,7 +38,7 @@ from maestro.clock import Clock, SystemClock
 from maestro.coord import Coordinator, LocalState, Script, ScriptArg
 from maestro.errors import ConfigurationError
 from maestro.llm.cache.backend import Entry, PointerKind
-from maestro.llm.cache.index import VectorIndex
+from maestro.llm.cache.index import VectorIndex, settle_indexes
 from maestro.llm.cache.settings import CacheSettings
 
 __all__ = ["DEFAULT_LOG_CAP", "RedisCacheBackend"]
@@ -164,7 +164,11 @@ class RedisCacheBackend:
         if mirror is None:
             s = self._settings
             index = VectorIndex(
-                self._dim, train_at=s.ivf_train_at, lists=s.ivf_lists, probes=s.ivf_probes
+                self._dim,
+                train_at=s.ivf_train_at,
+                lists=s.ivf_lists,
+                probes=s.ivf_probes,
+                list_rows=s.ivf_list_rows,
             )
             mirror = self._mirrors[key] = _Mirror(index)
         return mirror
@@ -184,16 +188,18 @@ class RedisCacheBackend:
             mirror.token = token if isinstance(token, bytes) else str(token).encode()
             mirror.applied = int(length)
             if mirror.index.wants_training:
-                await asyncio.to_thread(mirror.index.train)
+                # Never on the lookup path: the mirror keeps serving its current layout.
+                mirror.index.train_in_background()
         return mirror
 
     def _vector(self, raw: bytes) -> npt.NDArray[np.float32]:
         return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
     def _reload(self, mirror: _Mirror, flat: list[bytes]) -> None:
-        mirror.index.clear()
-        for i in range(0, len(flat), 2):
-            mirror.index.add(_text(flat[i]), self._vector(flat[i + 1]))
+        ids = [_text(flat[i]) for i in range(0, len(flat), 2)]
+        raw = b"".join(flat[i + 1] for i in range(0, len(flat), 2))
+        vectors = np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(len(ids), self._dim)
+        mirror.index.replace(ids, vectors)
 
     def _apply(self, mirror: _Mirror, flat: list[bytes]) -> None:
         for i in range(0, len(flat), 2):
@@ -226,6 +232,9 @@ class RedisCacheBackend:
         b = self._base(workspace)
         raw = await self._coord.run_script(_SIZE, [f"{b}lru"])
         return int(raw)
+
+    async def settle(self) -> None:
+        await settle_indexes([m.index for m in list(self._mirrors.values())])
 
     async def close(self) -> None:
         self._mirrors.clear()

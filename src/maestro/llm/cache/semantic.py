@@ -241,6 +241,7 @@ class SemanticCache:
         """Pre-fill ``workspace`` with known answers; returns how many were stored.
 
         Queries are embedded in one batch. Requests that may not be cached are skipped.
+        Returns once the backend's background index work (clustering) has caught up.
         """
         items = [(r, t) for r, t in requests_and_texts if self.eligible(r)]
         keyed = [(r, t, request_keys(r)) for r, t in items]
@@ -250,6 +251,9 @@ class SemanticCache:
         for i, (request, text, keys) in enumerate(keyed):
             vector = vectors[i] if vectors is not None and keys.query else None
             await self._put(workspace, request, keys, text, request.model, Usage(), vector)
+        # A bulk fill can leave the L3 index re-clustering in the background; return when
+        # the entries are searchable at full speed rather than slow the first lookups.
+        await self.backend.settle()
         return len(keyed)
 
     def stats(self) -> CacheStats:

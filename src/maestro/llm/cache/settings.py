@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "DEFAULT_IVF_LISTS",
+    "DEFAULT_IVF_LIST_ROWS",
     "DEFAULT_IVF_PROBES",
     "DEFAULT_IVF_TRAIN_AT",
     "DEFAULT_MAX_ENTRIES",
@@ -22,7 +23,8 @@ DEFAULT_TTL_S = 24 * 3600.0
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_IVF_TRAIN_AT = 4096
 DEFAULT_IVF_LISTS = 64
-DEFAULT_IVF_PROBES = 8
+DEFAULT_IVF_PROBES = 16
+DEFAULT_IVF_LIST_ROWS = 256
 
 
 class CacheSettings(BaseModel):
@@ -49,6 +51,8 @@ class CacheSettings(BaseModel):
     ivf_train_at: int = Field(default=DEFAULT_IVF_TRAIN_AT, ge=16)
     """Vectors in one namespace before the L3 index clusters them (exact scan below)."""
     ivf_lists: int = Field(default=DEFAULT_IVF_LISTS, ge=1)
-    """Clusters of the L3 index once trained."""
+    """Fewest clusters of the L3 index once trained (more as the namespace grows)."""
+    ivf_list_rows: int = Field(default=DEFAULT_IVF_LIST_ROWS, ge=1)
+    """Vectors per cluster the L3 index aims for when it clusters (again, on each doubling)."""
     ivf_probes: int = Field(default=DEFAULT_IVF_PROBES, ge=1)
     """Clusters scanned per L3 lookup once trained (recall against latency)."""
