@@ -277,6 +277,19 @@ def _markdown(result: dict[str, Any]) -> str:
                 "and cache hits differ, so a difference this small is noise)"
             )
         }
+        single = (
+            v["studio"].get("recovery_days_single"),
+            v["homogeneous"].get("recovery_days_single"),
+        )
+        if single[0] is not None and single[1] is not None:
+            notes["studio_recovers_faster_than_homogeneous"] = (
+                f" (held {RECOVERY_HOLD_DAYS} days: "
+                f"{_cell(v['studio']['recovery_days'], '.1f')} vs "
+                f"{_cell(v['homogeneous']['recovery_days'], '.1f')} days; with one day at the "
+                f"level, the definition before, {_cell(single[0], '.1f')} vs "
+                f"{_cell(single[1], '.1f')}: "
+                f"{'met' if single[0] < single[1] else 'NOT met'})"
+            )
         lines += ["", "Targets:", ""]
         for target, met in block["targets"].items():
             verdict = "met" if met else "NOT met"
