@@ -198,6 +198,18 @@ def _approval(site: Site, approval_id: str) -> dict[str, Any]:
         return body
 
 
+def _finished(site: Site, run_id: str) -> str:
+    """The run's final status once the server's background resume ends it."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}) as api:
+        while time.monotonic() < deadline:
+            status: str = api.get(f"/api/runs/{run_id}").json()["status"]
+            if status in ("completed", "failed", "rejected"):
+                return status
+            time.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not finish after its approval")
+
+
 def _connect(page: Any, site: Site, key: str) -> None:
     from playwright.sync_api import expect
 
@@ -258,6 +270,7 @@ def test_a_workspace_key_fills_every_panel_and_approves_from_the_page(
     expect(page.get_by_role("button", name=f"Approve review for run {run_id}")).to_have_count(0)
     decided = _approval(site, approval_id)
     assert decided["status"] == "approved" and decided["decided_by"] == "dashboard"
+    assert _finished(site, run_id) == "completed", "the approved run resumed and ran its steps"
 
 
 def test_a_decision_taken_elsewhere_shows_as_already_decided(site: Site, page: Any) -> None:
@@ -275,6 +288,7 @@ def test_a_decision_taken_elsewhere_shows_as_already_decided(site: Site, page: A
     expect(notice).to_contain_text("Already decided")
     expect(notice).to_contain_text("approved")
     assert _approval(site, approval_id)["status"] == "approved", "the late reject changed nothing"
+    assert _finished(site, run_id) == "completed"
 
 
 def test_a_wrong_key_shows_the_error_in_the_page(site: Site, page: Any) -> None:
