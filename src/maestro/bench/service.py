@@ -47,7 +47,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from maestro.api.app import create_app
 from maestro.api.deps import CurrentWorkspace, EngineDep
@@ -156,8 +156,16 @@ async def _populate(db: Database, users: int) -> tuple[str, list[str]]:
 
 
 async def _clear_outputs(db: Database) -> None:
+    """Empty ``agent_outputs`` between runs, so each run starts from the same table.
+
+    On PostgreSQL ``TRUNCATE``: a ``DELETE`` leaves every row dead in the table and
+    its index until vacuum, and each later run's upserts had to step over them.
+    """
     async with db.write() as s:
-        await s.execute(delete(AgentOutputRow))
+        if db.is_sqlite:
+            await s.execute(delete(AgentOutputRow))
+        else:
+            await s.execute(text("TRUNCATE agent_outputs"))
 
 
 async def _count_outputs(db: Database) -> int:
