@@ -22,7 +22,8 @@ async function load(id) {
     error.textContent = "";
     root.removeAttribute("data-error");
   } catch (err) {
-    error.textContent = describe(err);
+    const text = describe(err);
+    if (error.textContent !== text) error.textContent = text;  // re-announce only a new error
     error.hidden = false;
     root.setAttribute("data-error", err instanceof ApiError ? String(err.status) : "js");
     if (err instanceof ApiError && (err.status === 401 || err.code === "no_key")) {

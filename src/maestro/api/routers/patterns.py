@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.api.deps import CurrentWorkspace, EngineDep
 from maestro.memory.patterns import Pattern, PatternStore
@@ -62,10 +62,15 @@ class PatternOut(BaseModel):
 class PatternsOut(BaseModel):
     """Patterns, best effective confidence first, with the thresholds that set their state."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     patterns: list[PatternOut]
     inject_threshold: float
+    """Effective confidence strictly above which a pattern goes into prompts."""
     archive_threshold: float
+    """Effective confidence strictly below which a pattern is archived."""
     decay_days: float
+    """The e-folding time of the decay, in days."""
 
 
 def pattern_state(pattern: Pattern, policy: PatternPolicy) -> PatternState:

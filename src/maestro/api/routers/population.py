@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.agents.content import ContentAgent
 from maestro.agents.diversity import population_diversity, primary_counts
@@ -64,6 +64,8 @@ class DiversityPointOut(BaseModel):
 
 class PopulationOut(BaseModel):
     """The population now and its diversity over time."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     agents: list[AgentOut]
     """Active agents, oldest first."""
