@@ -10,6 +10,9 @@ Three measurements, each Maestro and its peer side by side in one run:
    raw ``PING`` loop on the *same* redis-py client (same connection pool, same socket
    timeouts: the floor of one round trip for that client) and against ``limits``'
    async Redis moving window (its own client, as a user of ``limits`` would have it).
+   A third loop on the same client, ``EVALSHA`` of an empty script (``return 1``) with
+   the same keys and argument shape as Maestro's call, shows the floor of any one-script
+   acquisition: what a script call costs before the script does anything.
 3. Overshoot: 4 OS processes share one Redis bucket (capacity 30, 10 tokens/s)
    and together offer 5x what it can admit, paced evenly; admitted calls must
    never exceed ``capacity + refill x elapsed``. ``limits``' Redis moving window
@@ -245,11 +248,26 @@ async def _redis(total: int, rounds: int) -> dict[str, Any]:
     )
     peer = MovingWindowRateLimiter(storage)
     out: dict[str, Any] = {"total_calls": total, "rounds": rounds}
+    empty_sha = (await client.script_load("return 1")).encode()
 
     def contenders(n: int, key: str) -> dict[str, Callable[[], Awaitable[object]]]:
-        """Maestro, PING on Maestro's client, and limits, each on a fresh key ``key``."""
+        """Maestro, PING and the empty script on Maestro's client, and limits, on ``key``."""
         limiter = RateLimiter.from_coordinator(coord, RateLimitSettings(default=_big_policy(n)))
         item = RateLimitItemPerHour(n * 10)
+        # Maestro's call: EVALSHA, the script, 3 keys and one argument, all pre-encoded.
+        rl = f"{prefix}rl:"
+        argv = f"{float(n * 10)!r} {1 / 60!r} 1.0 1 calls:2 1 3660000 15.0 {key}"
+        empty = (
+            b"EVALSHA",
+            empty_sha,
+            b"3",
+            *(k.encode() for k in (f"{rl}{key}:bucket", f"{rl}{key}:queue", f"{rl}keys")),
+            argv.encode(),
+        )
+        execute = client.execute_command
+
+        async def floor() -> object:
+            return await execute(*empty)
 
         async def ours() -> object:
             return await limiter.acquire(key, Priority.P2)
@@ -257,14 +275,19 @@ async def _redis(total: int, rounds: int) -> dict[str, Any]:
         async def theirs() -> object:
             return await peer.hit(item, key)
 
-        return {"maestro": ours, "ping": client.ping, "limits": theirs}
+        return {"maestro": ours, "ping": client.ping, "empty_script": floor, "limits": theirs}
 
     try:
         for concurrency in (1, 50):
             n = total if concurrency == 50 else max(concurrency, total // 4)
             for op in contenders(n, f"{KEY}:{concurrency}:warm").values():
                 await _concurrent_rate(op, max(concurrency, n // 10), concurrency)
-            rates: dict[str, list[float]] = {"maestro": [], "ping": [], "limits": []}
+            rates: dict[str, list[float]] = {
+                "maestro": [],
+                "ping": [],
+                "empty_script": [],
+                "limits": [],
+            }
             for r, order in enumerate(_rotations(list(rates), rounds)):
                 ops = contenders(n, f"{KEY}:{concurrency}:{r}")
                 for name in order:
@@ -275,6 +298,8 @@ async def _redis(total: int, rounds: int) -> dict[str, Any]:
             }
             vs_ping = _compare(rates, latency, "maestro", "ping")
             vs_limits = _compare(rates, latency, "maestro", "limits")
+            floor_vs_ping = _compare(rates, latency, "empty_script", "ping")
+            vs_floor = _compare(rates, latency, "maestro", "empty_script")
             out[f"c{concurrency}"] = {
                 "calls": n,
                 "maestro": vs_ping["maestro"],
@@ -285,6 +310,11 @@ async def _redis(total: int, rounds: int) -> dict[str, Any]:
                 "ratio_vs_ping_max": vs_ping["ratio_max"],
                 "ratio_vs_ping_of_best": vs_ping["ratio_of_best"],
                 "ratio_vs_limits": vs_limits["ratio"],
+                "empty_script": floor_vs_ping["maestro"],
+                "empty_script_vs_ping": floor_vs_ping["ratio"],
+                "empty_script_vs_ping_min": floor_vs_ping["ratio_min"],
+                "empty_script_vs_ping_max": floor_vs_ping["ratio_max"],
+                "ratio_vs_empty_script": vs_floor["ratio"],
                 "target_vs_ping": ">= 0.8x",
             }
     finally:
@@ -427,7 +457,9 @@ _METHOD = (
     "lowest-highest per-round ratio as its spread; ops/s is each contender's best round. "
     "Maestro's in-process API is async, so its figure includes one `await` per call; "
     "`limits`' memory limiter is called synchronously. Redis PING runs on the same client "
-    "(connection pool, socket timeouts) as Maestro; `limits` uses its own client."
+    "(connection pool, socket timeouts) as Maestro; `limits` uses its own client. The "
+    "empty script (`EVALSHA` of `return 1` with the same keys and argument shape as "
+    "Maestro's call, same client) is the floor of any acquisition done as one script."
 )
 
 
@@ -479,6 +511,11 @@ def _markdown(result: dict[str, Any]) -> str:
                 f"| Redis, {conc} tasks, p50 / p99 (µs) | {r['maestro']['p50_us']} / "
                 f"{r['maestro']['p99_us']} | raw PING, same client | {r['redis_ping']['p50_us']}"
                 f" / {r['redis_ping']['p99_us']} | |",
+                f"| Redis, {conc} tasks, floor: ops/s | {r['maestro']['ops_per_s']} | empty "
+                f"script, same keys and arguments, same client | "
+                f"{r['empty_script']['ops_per_s']} | {r['ratio_vs_empty_script']}x (empty "
+                f"script vs PING: {r['empty_script_vs_ping']}x, "
+                f"{r['empty_script_vs_ping_min']}-{r['empty_script_vs_ping_max']}) |",
             ]
     over = result["overshoot"]
     lines += ["", "## Overshoot across processes", ""]

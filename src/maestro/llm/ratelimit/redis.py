@@ -17,7 +17,7 @@ from typing import Any
 from maestro.clock import Clock
 from maestro.errors import BackendUnavailableError
 from maestro.llm.ratelimit.policy import BucketPolicy, Decision
-from maestro.llm.ratelimit.store import Attempt, Snapshot
+from maestro.llm.ratelimit.store import Attempt, Snapshot, counter_field
 from maestro.llm.types import Priority
 
 __all__ = ["RedisBucketStore"]
@@ -110,7 +110,7 @@ class RedisBucketStore:
             need = max(need, policy.skip_threshold)
         idle = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
         numbers = (policy.capacity, policy.rate, need)
-        call = (cost, int(priority), int(first), idle)
+        call = (cost, counter_field("calls", priority), int(first), idle)
         blob = " ".join([*map(repr, numbers), *map(str, call), self._lease_arg, key])
         bucket, queue = self._keys(key)
         command = (

@@ -9,8 +9,8 @@
 --       3 set of every quota key (for monitoring without KEYS)
 -- ARGV: 1 the policy and the call, space-separated: capacity, tokens per second, need (the
 --         tokens a call takes with nobody waiting: its floor plus its cost, and for P3 at
---         least the skip threshold), cost, priority, first attempt (1/0), idle expiry (ms),
---         lease seconds, quota key
+--         least the skip threshold), cost, the priority's grant counter ("calls:2"), first
+--         attempt (1/0), idle expiry (ms), lease seconds, quota key
 --       2 ticket (P0/P1; absent or '' for P2/P3)
 --       3 "now" override (absent or '' = Redis TIME; tests, client-clock mode)
 -- Returns a grant as one integer, the tokens left in millionths (a bare number is the
@@ -30,46 +30,54 @@
 --   while the queue is empty.
 -- * The bucket hash stays small: a listpack-encoded hash is scanned linearly.
 local bucket, queue = KEYS[1], KEYS[2]
-local _, parsed, capacity, rate, need, cost, priority, first =
-  string.find(ARGV[1], '^(%S+) (%S+) (%S+) (%d+) (%d) ([01])')
-capacity, rate, need, cost = tonumber(capacity), tonumber(rate), tonumber(need), tonumber(cost)
+local _, parsed, capacity, rate, need, cost, calls, first =
+  string.find(ARGV[1], '^(%S+) (%S+) (%S+) (%d+) (calls:%d) ([01])')
+-- Arithmetic turns numeric strings into numbers without a call to tonumber (which costs
+-- a global lookup and a call each); comparisons do not, so those get "+ 0".
+capacity, need = capacity + 0, need + 0
 
 local now = ARGV[3]
 if now and now ~= '' then
-  now = tonumber(now)
+  now = now + 0
 else
   local t = redis.call('TIME')
   now = t[1] + t[2] / 1000000
 end
 local minute = math.floor(now / 60)
-local calls = 'calls:' .. priority
 
-local state = redis.call('HMGET', bucket, 'tokens', 'ts', 'minute', 'grants', calls, 'q')
-local tokens, ts = tonumber(state[1]), tonumber(state[2])
-if tokens and now > ts then
-  tokens = tokens + (now - ts) * rate
-  if tokens > capacity then tokens = capacity end
-  ts = now
+local state = redis.call('HMGET', bucket, 'q', 'minute', 'tokens', 'ts', 'grants', calls)
+local tokens, ts = state[3], state[4]
+if tokens then
+  local elapsed = now - ts
+  tokens = tokens + 0
+  if elapsed > 0 then
+    tokens = tokens + elapsed * rate
+    if tokens > capacity then tokens = capacity end
+    ts = now
+  end
 end
 
 -- The fast path: nobody queued, the tokens there, a grant in this minute already.
-if state[6] == '0' and tokens and tokens + 1e-9 >= need and tonumber(state[3]) == minute then
+-- (q is written together with tokens and ts, so q == '0' means they exist.)
+if state[1] == '0' and tokens and tokens + 1e-9 >= need
+  and state[2] and state[2] + 0 == minute then
   tokens = tokens - cost
-  redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, (tonumber(state[5]) or 0) + 1,
-    'grants', state[4] + 1)
+  redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, (state[6] or 0) + 1,
+    'grants', state[5] + 1)
   return tokens * 1000000 + 0.5
 end
 
 -- Everything else. The rest of the policy is needed only here.
 local idle, lease, name = string.match(ARGV[1], '^ (%S+) (%S+) (%S+)', parsed + 1)
-priority = tonumber(priority)
-if tokens == nil then
+local priority = tonumber(string.sub(calls, 7))
+cost = tonumber(cost)
+if not tokens then
   tokens, ts = capacity, now
   redis.call('SADD', KEYS[3], name)
 end
 
 local queued = 0
-if state[6] ~= '0' and redis.call('EXISTS', queue) == 1 then
+if state[1] ~= '0' and redis.call('EXISTS', queue) == 1 then
   -- A waiter whose replica stopped asking (crashed, cut off) loses its place.
   while true do
     local head = redis.call('ZRANGE', queue, 0, 0)
@@ -105,14 +113,14 @@ end
 local function grant()
   tokens = tokens - cost
   -- The grant counter was read with the state above, so one HSET writes everything.
-  local total = (tonumber(state[5]) or 0) + 1
+  local total = (tonumber(state[6]) or 0) + 1
   local q = queued > 0 and 1 or 0
-  local last = tonumber(state[3])
+  local last = tonumber(state[2])
   if last == minute then
     redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, total,
-      'grants', state[4] + 1, 'q', q)
+      'grants', state[5] + 1, 'q', q)
   else
-    local hour = file(redis.call('HGET', bucket, 'hour'), last, tonumber(state[4]))
+    local hour = file(redis.call('HGET', bucket, 'hour'), last, tonumber(state[5]))
     redis.call('HSET', bucket, 'tokens', tokens, 'ts', ts, calls, total,
       'minute', minute, 'grants', 1, 'hour', hour, 'q', q)
     -- Refreshing the idle expiry once a minute is enough: it carries a minute of slack.
