@@ -264,7 +264,7 @@ async def _redis(total: int, rounds: int) -> dict[str, Any]:
             *(k.encode() for k in (f"{rl}{key}:bucket", f"{rl}{key}:queue", f"{rl}keys")),
             argv.encode(),
         )
-        execute = client.execute_command
+        execute: Callable[..., Awaitable[object]] = client.execute_command  # type: ignore[no-untyped-call]
 
         async def floor() -> object:
             return await execute(*empty)
