@@ -275,3 +275,58 @@ async def test_replicas_see_each_others_entries(
     finally:
         await a.clear(WS)
         await other.close()
+
+
+async def test_l3_keeps_finding_entries_while_its_index_clusters(
+    coord: Coordinator, clock: ManualClock
+) -> None:
+    # A tiny index clusters after 16 vectors, in the background; every list is probed,
+    # so each paraphrase must find its own entry before, during and after the swap.
+    c = make_cache(coord, clock, ivf_train_at=16, ivf_lists=2, ivf_list_rows=4, ivf_probes=1000)
+    names = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+        "lima",
+        "mike",
+        "november",
+        "oscar",
+        "papa",
+        "quebec",
+        "romeo",
+        "sierra",
+        "tango",
+        "uniform",
+        "victor",
+        "whiskey",
+        "xray",
+    ]
+
+    def ask(name: str, paraphrase: bool = False) -> CompletionRequest:
+        if paraphrase:
+            return CompletionRequest.of(f"For the {name} portal, how can I reset my password?")
+        return CompletionRequest.of(f"How do I reset my password for the {name} portal?")
+
+    try:
+        for name in names[:18]:
+            await c.store(ask(name), WS, reply(name))
+        for name in names[:18]:
+            hit = await c.lookup(ask(name, paraphrase=True), WS)
+            assert hit is not None and hit.level == "L3" and hit.text == name
+        for name in names[18:]:
+            await c.store(ask(name), WS, reply(name))
+        await c.backend.settle()
+        for name in names:
+            hit = await c.lookup(ask(name, paraphrase=True), WS)
+            assert hit is not None and hit.level == "L3" and hit.text == name
+    finally:
+        await c.clear(WS)
+        await c.close()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,7 +148,7 @@ class VectorIndex:
         train_at: int = 4096,
         lists: int = 64,
         probes: int = 16,
-        list_rows: int = 256,
+        list_rows: int = 128,
     ) -> None:
         self.dim = dim
         self.train_at = train_at
@@ -245,12 +245,18 @@ class VectorIndex:
         snapshot = self._claim()
         return snapshot is not None and self._build(snapshot, seed)
 
-    def train_in_background(self, seed: int = 0) -> Future[bool] | None:
-        """Cluster on the background thread if due; the future says whether it was applied."""
+    def train_in_background(
+        self, seed: int = 0, *, executor: Executor | None = None
+    ) -> Future[bool] | None:
+        """Cluster on the background thread (or ``executor``) if due.
+
+        The future says whether the new layout was applied (not when a :meth:`clear`
+        or :meth:`replace` overtook it).
+        """
         snapshot = self._claim()
         if snapshot is None:
             return None
-        future = _training_pool().submit(self._build, snapshot, seed)
+        future = (executor or _training_pool()).submit(self._build, snapshot, seed)
         future.add_done_callback(_log_failure)
         self._running = future
         return future

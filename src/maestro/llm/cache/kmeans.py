@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ROUNDS", "assign", "lists_for", "sample_size", "spherical_kmeans"]
+__all__ = ["MAX_LISTS", "ROUNDS", "assign", "lists_for", "sample_size", "spherical_kmeans"]
 
 Matrix = npt.NDArray[np.float32]
 ROUNDS = 6
