@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import tempfile
 import time
 from collections import Counter
@@ -40,6 +41,11 @@ from maestro.llm.types import CompletionRequest
 __all__ = ["run"]
 
 TARGET_FALSE_HIT = 0.01
+
+
+def _load() -> list[float]:
+    """1, 5 and 15 minute load averages: latency on a shared machine depends on them."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -243,6 +249,10 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         f"Command: `{result['command']}`. Workload: {result['workload']}.",
         "",
+        f"Load average (1/5/15 min) on {result['load_avg']['cpus']} CPUs: "
+        f"{result['load_avg']['start']} at the start, {result['load_avg']['end']} at the end; "
+        "after each run in the table's last column.",
+        "",
         "## Calibration (seed 0), with the meaning guard",
         "",
         "| threshold | precision | recall | false-hit rate |",
@@ -261,8 +271,8 @@ def _markdown(result: dict[str, Any]) -> str:
         "## Quality and latency (held-out seed 1)",
         "",
         "| system | entries | threshold | hit rate | recall | false-hit rate "
-        "| L1/L2/L3 hits | p50 ms | p99 ms | L3-path p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| L1/L2/L3 hits | p50 ms | p99 ms | L3-path p99 ms | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         lv = r["hits_by_level"]
@@ -276,7 +286,8 @@ def _markdown(result: dict[str, Any]) -> str:
             f"| {r['system']} | {r['entries']} | {r['threshold']:.3f} | {r['hit_rate']:.3f} "
             f"| {r['recall']:.3f} "
             f"| {r['false_hit_rate']:.4f} | {levels} | {r['latency_all']['p50_ms']:.3f} "
-            f"| {r['latency_all']['p99_ms']:.3f} | {'' if l3 is None else f'{l3:.3f}'} |"
+            f"| {r['latency_all']['p99_ms']:.3f} | {'' if l3 is None else f'{l3:.3f}'} "
+            f"| {r['load_avg_after'][0]} |"
         )
     lines += [
         "",
@@ -305,6 +316,7 @@ def _markdown(result: dict[str, Any]) -> str:
 
 async def run(out: Path, quick: bool = False) -> dict[str, Any]:
     """Run the benchmark; writes cache.json, cache.md and cache_curve.png into ``out``."""
+    load_start = _load()
     n_bases = 40 if quick else 400
     sizes = [400] if quick else [10_000, 100_000]
     emb = HashingEmbedder()
@@ -326,12 +338,15 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
             fillers = all_fillers[: size - n_bases]
             label = f"{size // 1000}k" if size >= 1000 else str(size)
             m = await _maestro(held_out, threshold, fillers, label)
+            m["load_avg_after"] = _load()
             g_same = await asyncio.to_thread(
                 _gptcache, held_out, threshold, fillers, label + "a", Path(tmpdir)
             )
+            g_same["load_avg_after"] = _load()
             g_own = await asyncio.to_thread(
                 _gptcache, held_out, raw_threshold, fillers, label + "b", Path(tmpdir)
             )
+            g_own["load_avg_after"] = _load()
             g_same["entries"] = g_own["entries"] = label
             runs += [g_same, g_own, m]
             for g, vs in (
@@ -362,6 +377,7 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
         },
         "runs": runs,
         "ratios": ratios,
+        "load_avg": {"start": load_start, "end": _load(), "cpus": os.cpu_count()},
         "targets": {
             "false_hit_rate_below": TARGET_FALSE_HIT,
             "l3_p99_ms_below_at_100k": 5.0,
