@@ -123,6 +123,29 @@ async def test_local_share_then_back_to_redis(
     assert not limiter.degraded and gauge() == 0
     state = await limiter.state(KEY)
     assert state.backend == "redis" and state.capacity == 30 and not state.degraded
+    # The restarted Redis lost the bucket (it would start full), but the local share's
+    # shortfall was taken from it first: 13 calls less 10 s of the share's refill
+    # (1.25/min), then this call.
+    local_shortfall = 13 - 10 * 1.25 / 60
+    assert outcome.tokens == pytest.approx(30 - local_shortfall - 1)
+    assert state.priorities["P2"].calls == 12 + 1 and state.priorities["P0"].calls == 1
+    assert state.priorities["P2"].defers == 2
+
+
+async def test_recovery_does_not_admit_a_full_burst_on_top_of_the_local_share(
+    server: Server, coord: Coordinator, clock: ManualClock
+) -> None:
+    limiter = limiter_for(coord, clock, "local_share")
+    server.stop()
+    local = [await limiter.acquire(KEY, Priority.P2) for _ in range(15)]
+    assert sum(isinstance(o, Granted) for o in local) == 12
+    server.start()  # empty: the shared bucket would start full
+    clock.advance(5)
+    shared = [await limiter.acquire(KEY, Priority.P2) for _ in range(30)]
+    # The whole quota above the reserve is 25 calls; the local share took 12 of them.
+    # 5 s refill 0.1 token per bucket, so nothing more fits.
+    assert sum(isinstance(o, Granted) for o in shared) == 25 - 12
+    assert not limiter.degraded
 
 
 async def test_fail_closed_refuses_everyone(

@@ -292,6 +292,7 @@ class RateLimiter:
             # One caller per back-off window tries the shared store again.
             self._probe_at = self._clock.time() + self.settings.probe_backoff
             with contextlib.suppress(BackendUnavailableError):
+                await self._hand_back()
                 attempt = await self._store.attempt(
                     key, policy, priority, cost, ticket=ticket, first=first
                 )
@@ -323,6 +324,21 @@ class RateLimiter:
         local = self._local_policy(policy)
         attempt = await self._local.attempt(key, local, priority, cost, ticket=ticket, first=first)
         return self._local, attempt
+
+    async def _hand_back(self) -> None:
+        """Take what the local shares granted while degraded from the shared buckets.
+
+        Each local bucket holds this replica's share of its key's quota, so how far it is
+        below full (after its own refill) is what this replica spent beyond that refill.
+        Taking that from the shared bucket, never below empty, stops the shared bucket from
+        admitting its own full burst on top of what the local shares just admitted; the
+        counters move along so monitoring sees the calls. A key is forgotten locally as soon
+        as its usage is handed back, so a failure half-way never counts anything twice.
+        """
+        for key, shortfall, counters in self._local.usage():
+            if shortfall > 0 or counters:
+                await self._store.debit(key, self.policy(key), shortfall, counters)
+            self._local.forget(key)
 
     def _local_policy(self, policy: BucketPolicy) -> BucketPolicy:
         return policy.share(self.settings.replicas)

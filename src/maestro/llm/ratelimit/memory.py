@@ -206,3 +206,32 @@ class MemoryBucketStore:
 
     async def keys(self) -> list[str]:
         return sorted(self._buckets)
+
+    async def debit(
+        self, key: str, policy: BucketPolicy, tokens: float, counters: dict[str, int]
+    ) -> None:
+        b = self._refilled(key, policy, self._time())
+        b.tokens = max(min(b.tokens, 0.0), b.tokens - tokens)
+        for name, n in counters.items():
+            b.counters[name] = b.counters.get(name, 0) + n
+
+    def usage(self) -> list[tuple[str, float, dict[str, int]]]:
+        """Per key: tokens below full (refilled up to now) and the counters.
+
+        The limiter hands these back to the shared bucket after an outage (the local
+        bucket holds this replica's share, so its shortfall is what the replica took
+        beyond what the share has refilled since).
+        """
+        now = self._time()
+        out = []
+        for key, b in self._buckets.items():
+            if b.policy is None:
+                continue
+            tokens = refill(b.policy, b.tokens, now - b.ts)
+            out.append((key, max(0.0, b.policy.capacity - tokens), dict(b.counters)))
+        return out
+
+    def forget(self, key: str) -> None:
+        """Drop ``key``'s bucket (its usage was handed back); local waiters lose nothing,
+        they try the shared store next."""
+        self._buckets.pop(key, None)

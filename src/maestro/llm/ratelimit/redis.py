@@ -48,6 +48,11 @@ def _code(priority: int, cost: int, first: bool) -> int:
     return cost << 3 | priority << 1 | first
 
 
+def _idle_ms(policy: BucketPolicy) -> int:
+    """Milliseconds a bucket lives unused: a full fill time or an hour, plus a minute."""
+    return math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
+
+
 def _source(name: str) -> str:
     return resources.files("maestro.llm.ratelimit.lua").joinpath(f"{name}.lua").read_text("utf-8")
 
@@ -88,6 +93,7 @@ class RedisBucketStore:
         self._commands: dict[str, tuple[BucketPolicy, dict[int, tuple[bytes, ...]]]] = {}
         self._leave = client.register_script(_source("leave"))
         self._snapshot = client.register_script(_source("snapshot"))
+        self._debit = client.register_script(_source("debit"))
 
     def _keys(self, key: str) -> list[str]:
         """The bucket hash and the wait queue of ``key``."""
@@ -108,7 +114,7 @@ class RedisBucketStore:
         need = policy.floor(priority) + cost
         if priority == Priority.P3:
             need = max(need, policy.skip_threshold)
-        idle = math.ceil(max(policy.fill_seconds(), 3600.0) * 1000) + 60_000
+        idle = _idle_ms(policy)
         numbers = (policy.capacity, policy.rate, need)
         call = (cost, counter_field("calls", priority), int(first), idle)
         blob = " ".join([*map(repr, numbers), *map(str, call), self._lease_arg, key])
@@ -199,3 +205,13 @@ class RedisBucketStore:
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
         return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+
+    async def debit(
+        self, key: str, policy: BucketPolicy, tokens: float, counters: dict[str, int]
+    ) -> None:
+        bucket = f"{self._prefix}{key}:bucket"
+        args: list[Any] = [repr(policy.capacity), repr(policy.rate), repr(tokens)]
+        args += [_idle_ms(policy), key, self._now()]
+        for name, n in sorted(counters.items()):
+            args += [name, n]
+        await self._run(self._debit, [bucket, f"{self._prefix}keys"], args)

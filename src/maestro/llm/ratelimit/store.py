@@ -32,7 +32,8 @@ class Attempt(NamedTuple):
     tokens: float
     """Tokens in the bucket after the attempt."""
     now: float
-    """The store's time when it decided (Redis's own clock on Redis)."""
+    """The store's time when it decided (Redis's own clock on Redis). NaN for a grant on
+    Redis: nothing reads it there, and leaving it out keeps the script's reply one integer."""
     wait: float = 0.0
     """For ``wait``: seconds until this waiter's tokens should be there."""
 
@@ -74,3 +75,12 @@ class BucketStore(Protocol):
 
     async def keys(self) -> list[str]:
         """Every quota key this store has a bucket for."""
+
+    async def debit(
+        self, key: str, policy: BucketPolicy, tokens: float, counters: dict[str, int]
+    ) -> None:
+        """Take ``tokens`` (never below empty) and add ``counters``, in one atomic step.
+
+        How a replica hands the usage of its local share back to the shared bucket when
+        the shared store answers again.
+        """
