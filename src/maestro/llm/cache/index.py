@@ -23,18 +23,16 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from maestro.llm.cache import kmeans
+from maestro.llm.cache.lists import InvertedList, Layout, Matrix, replay, scores
 
 __all__ = ["VectorIndex", "settle_indexes"]
 
 log = logging.getLogger("maestro.llm.cache.index")
-Matrix = npt.NDArray[np.float32]
-_MIN_CAPACITY = 16
 _SWAP_REPLAY = 256
 """Changes replayed under the lock at the swap; longer backlogs are replayed before it."""
 _trainer: ThreadPoolExecutor | None = None
@@ -48,87 +46,6 @@ def _training_pool() -> ThreadPoolExecutor:
         if _trainer is None:
             _trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maestro-l3-train")
         return _trainer
-
-
-def _scores(mat: Matrix, q: Matrix) -> Matrix:
-    """Cosines of the unit rows of ``mat`` with the unit vector ``q``.
-
-    ``einsum`` is NumPy's own single-threaded loop, not BLAS: a matrix-vector
-    product over a few hundred rows would wake BLAS's worker threads, and on busy
-    cores their hand-offs cost tens of milliseconds (measured at 100k entries and
-    load 2 on 2 cores: lookup p99 35 ms with threaded BLAS, 3 ms without). The scan
-    is memory-bound, so one thread is as fast.
-    """
-    scores: Matrix = np.einsum("ij,j->i", mat, q)
-    return scores
-
-
-class _List:
-    """A growable matrix of rows with their ids (swap-remove keeps it dense).
-
-    ``shared`` marks a list whose rows a clustering snapshot is reading: a removal
-    copies the matrix first. Appends write past the snapshot's rows (or into a
-    grown copy), so they need no copy.
-    """
-
-    def __init__(self, dim: int, mat: Matrix | None = None, ids: list[str] | None = None) -> None:
-        self.mat: Matrix = np.zeros((_MIN_CAPACITY, dim), dtype=np.float32) if mat is None else mat
-        self.ids: list[str] = [] if ids is None else ids
-        self.shared = False
-
-    def rows(self) -> Matrix:
-        return self.mat[: len(self.ids)]
-
-    def append(self, item_id: str, vec: Matrix) -> int:
-        n = len(self.ids)
-        if n == self.mat.shape[0]:
-            grown = np.zeros((max(_MIN_CAPACITY, n * 2), self.mat.shape[1]), dtype=np.float32)
-            grown[:n] = self.mat[:n]
-            self.mat = grown
-            self.shared = False
-        self.mat[n] = vec
-        self.ids.append(item_id)
-        return n
-
-    def pop(self, pos: int) -> str | None:
-        """Remove row ``pos``; returns the id moved into ``pos``, if any."""
-        if self.shared:
-            self.mat = self.mat.copy()
-            self.shared = False
-        last = len(self.ids) - 1
-        moved = None
-        if pos != last:
-            self.mat[pos] = self.mat[last]
-            self.ids[pos] = self.ids[last]
-            moved = self.ids[pos]
-        self.ids.pop()
-        return moved
-
-
-@dataclass
-class _Layout:
-    """Lists, their centroids (``None``: one list, exact scan) and where each id sits."""
-
-    lists: list[_List]
-    centroids: Matrix | None = None
-    where: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def add(self, item_id: str, v: Matrix) -> None:
-        li = 0 if self.centroids is None else int(np.argmax(_scores(self.centroids, v)))
-        self.put(item_id, v, li)
-
-    def put(self, item_id: str, v: Matrix, li: int) -> None:
-        self.where[item_id] = (li, self.lists[li].append(item_id, v))
-
-    def remove(self, item_id: str) -> bool:
-        where = self.where.pop(item_id, None)
-        if where is None:
-            return False
-        li, pos = where
-        moved = self.lists[li].pop(pos)
-        if moved is not None:
-            self.where[moved] = (li, pos)
-        return True
 
 
 @dataclass(frozen=True)
@@ -155,7 +72,7 @@ class VectorIndex:
         self.n_lists = lists
         self.probes = probes
         self.list_rows = list_rows
-        self._layout = _Layout([_List(dim)])
+        self._layout = Layout([InvertedList(dim)])
         self._lock = threading.Lock()
         self._trained_size = 0
         self._journal: list[tuple[str, Matrix | None]] | None = None
@@ -204,9 +121,9 @@ class VectorIndex:
     def replace(self, ids: list[str], vectors: Matrix) -> None:
         """Hold exactly ``ids`` with ``vectors`` (unclustered; e.g. a reload from Redis)."""
         data = np.array(vectors, dtype=np.float32).reshape(len(ids), self.dim)
-        layout = _Layout([_List(self.dim)])
+        layout = Layout([InvertedList(self.dim)])
         if len(set(ids)) == len(ids) and ids:
-            layout.lists[0] = _List(self.dim, data, list(ids))
+            layout.lists[0] = InvertedList(self.dim, data, list(ids))
             layout.where = {item_id: (0, pos) for pos, item_id in enumerate(ids)}
         else:
             for item_id, row in zip(ids, data, strict=True):
@@ -226,7 +143,7 @@ class VectorIndex:
             layout = self._layout
             probe: list[int] = [0]
             if layout.centroids is not None:
-                cs = _scores(layout.centroids, q)
+                cs = scores(layout.centroids, q)
                 p = min(self.probes, len(cs))
                 probe = np.argpartition(-cs, p - 1)[:p].tolist() if p < len(cs) else list(range(p))
             for li in probe:
@@ -234,9 +151,9 @@ class VectorIndex:
                 n = len(lst.ids)
                 if n == 0:
                     continue
-                scores = _scores(lst.mat[:n], q)
-                top = np.argpartition(-scores, k - 1)[:k].tolist() if n > k else range(n)
-                found.extend((lst.ids[i], float(scores[i])) for i in top)
+                sims = scores(lst.mat[:n], q)
+                top = np.argpartition(-sims, k - 1)[:k].tolist() if n > k else range(n)
+                found.extend((lst.ids[i], float(sims[i])) for i in top)
         found.sort(key=lambda t: -t[1])
         return found[:k]
 
@@ -290,21 +207,21 @@ class VectorIndex:
                         return False
                     pending = self._journal or []
                     if len(pending) <= _SWAP_REPLAY:
-                        _replay(layout, pending)
+                        replay(layout, pending)
                         self._layout = layout
                         self._journal = None
                         self._trained_size = len(snapshot.ids)
                         return True
                     self._journal = []
                 # The new layout is still private to this thread: catch up without the lock.
-                _replay(layout, pending)
+                replay(layout, pending)
         except BaseException:
             with self._lock:
                 if snapshot.generation == self._generation:
                     self._journal = None
             raise
 
-    def _cluster(self, snapshot: _Snapshot, seed: int) -> _Layout:
+    def _cluster(self, snapshot: _Snapshot, seed: int) -> Layout:
         """The new layout for the snapshot's vectors (no lock held: CPU work)."""
         n = len(snapshot.ids)
         k = kmeans.lists_for(n, min_lists=self.n_lists, list_rows=self.list_rows)
@@ -326,7 +243,7 @@ class VectorIndex:
         starts = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=k))))
         ids = [snapshot.ids[i] for i in order.tolist()]
         lists = [
-            _List(self.dim, data[starts[c] : starts[c + 1]], ids[starts[c] : starts[c + 1]])
+            InvertedList(self.dim, data[starts[c] : starts[c + 1]], ids[starts[c] : starts[c + 1]])
             for c in range(k)
         ]
         sorted_labels = labels[order]
@@ -334,7 +251,7 @@ class VectorIndex:
         where = dict(
             zip(ids, zip(sorted_labels.tolist(), positions.tolist(), strict=True), strict=True)
         )
-        return _Layout(lists, centroids, where)
+        return Layout(lists, centroids, where)
 
 
 async def settle_indexes(indexes: list[VectorIndex]) -> None:
@@ -342,20 +259,6 @@ async def settle_indexes(indexes: list[VectorIndex]) -> None:
     for index in indexes:
         while (future := index.catch_up()) is not None:
             await asyncio.wrap_future(future)
-
-
-def _replay(layout: _Layout, changes: list[tuple[str, Matrix | None]]) -> None:
-    """Apply adds (vector) and removals (``None``) in order; one product for all the adds."""
-    added = [v for _, v in changes if v is not None]
-    labels: list[int] = []
-    if added and layout.centroids is not None:
-        labels = np.argmax(np.stack(added) @ layout.centroids.T, axis=1).tolist()
-    nth = 0
-    for item_id, v in changes:
-        layout.remove(item_id)
-        if v is not None:
-            layout.put(item_id, v, labels[nth] if labels else 0)
-            nth += 1
 
 
 def _log_failure(future: Future[bool]) -> None:
