@@ -27,8 +27,8 @@ def scores(mat: Matrix, q: Matrix) -> Matrix:
     load 2 on 2 cores: lookup p99 35 ms with threaded BLAS, 3 ms without). The scan
     is memory-bound, so one thread is as fast.
     """
-    scores: Matrix = np.einsum("ij,j->i", mat, q)
-    return scores
+    out: Matrix = np.einsum("ij,j->i", mat, q)
+    return out
 
 
 class InvertedList:
