@@ -1,0 +1,27 @@
+"""The offline replay of the studio's strategy choice (``maestro.bench.studio_replay``)."""
+
+from __future__ import annotations
+
+from maestro.bench.studio_replay import DAYS, recovery, replay
+
+
+def test_replay_is_deterministic_and_scores_against_the_oracle() -> None:
+    a = replay("switching", 4)
+    assert a == replay("switching", 4)
+    assert len(a.daily) == DAYS
+    assert all(0.0 < r <= 1.0 for r in a.daily)
+
+
+def test_the_linear_learner_beats_the_relative_reward_bandit() -> None:
+    seeds = (1, 2)
+    linear = sum(replay("drifting", s).vs_oracle for s in seeds)
+    bandit = sum(replay("drifting", s, "adaptive").vs_oracle for s in seeds)
+    assert linear > bandit
+
+
+def test_recovery_needs_the_level_to_hold() -> None:
+    before = [0.9] * 14
+    lucky = [*before, 0.4, 0.95, 0.4, 0.4, 0.9, 0.9, 0.9]
+    assert recovery(lucky, hold=1) == 1
+    assert recovery(lucky, hold=3) == 4
+    assert recovery([*before, 0.4, 0.4, 0.4], hold=3) == 3  # never: the days left
