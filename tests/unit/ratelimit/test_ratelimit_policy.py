@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from maestro.clock import ManualClock
 from maestro.llm.ratelimit import BucketPolicy, RateLimitSettings
 from maestro.llm.ratelimit.memory import MemoryBucketStore
-from maestro.llm.ratelimit.policy import decide, refill, wait_hint
+from maestro.llm.ratelimit.policy import MAX_CAPACITY, decide, refill, wait_hint
 from maestro.llm.types import Priority
 
 POLICY = BucketPolicy()
@@ -115,3 +115,10 @@ def test_store_never_grants_more_than_capacity_plus_refill(
         assert granted <= POLICY.capacity + clock.time() * POLICY.rate + 1e-9
 
     asyncio.run(run())
+
+
+def test_capacity_is_bounded_so_the_redis_reply_fits_64_bits() -> None:
+    assert MAX_CAPACITY * 1_000_000 < 2**63
+    BucketPolicy(capacity=MAX_CAPACITY)
+    with pytest.raises(PydanticValidationError):
+        BucketPolicy(capacity=MAX_CAPACITY * 10)

@@ -53,6 +53,10 @@ DEFAULT_P1_TIMEOUT = 60.0
 DEFAULT_DEFER_SECONDS = 30 * 60.0
 DEFAULT_SKIP_BELOW = 0.2
 
+MAX_CAPACITY = 1e12
+"""The Redis script answers a grant with the tokens left in millionths, as a 64-bit
+integer; a trillion tokens keeps that far from overflowing."""
+
 EPSILON = 1e-9
 """Slack for float comparisons, so 25.000000000001 - 20 counts as 5 (Lua uses the same)."""
 
@@ -62,7 +66,7 @@ class BucketPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    capacity: float = Field(default=DEFAULT_CAPACITY, gt=0)
+    capacity: float = Field(default=DEFAULT_CAPACITY, gt=0, le=MAX_CAPACITY)
     """Most tokens the bucket holds (the burst size)."""
     refill_per_minute: float = Field(default=DEFAULT_REFILL_PER_MINUTE, gt=0)
     """Tokens added per minute, continuously (2.5/min = 150/hour)."""
