@@ -330,3 +330,38 @@ async def test_l3_keeps_finding_entries_while_its_index_clusters(
     finally:
         await c.clear(WS)
         await c.close()
+
+
+async def test_a_replica_pages_in_a_large_namespace(
+    coord: Coordinator, clock: ManualClock, key_prefix: str
+) -> None:
+    if not coord.url.startswith("redis"):
+        pytest.skip("only the Redis backend is shared by replicas")
+    from maestro.llm.cache.redis import RedisCacheBackend
+
+    names = [f"team {i} ledger" for i in range(30)]
+    a = make_cache(coord, clock)
+    other = connect(coord.url, prefix=key_prefix, clock=clock)
+    emb = HashingEmbedder()
+    settings = CacheSettings()
+    # reload_page=4: the 30 vectors arrive in pages, as 100k would, instead of one reply.
+    b = SemanticCache(
+        RedisCacheBackend(other, settings, dim=emb.dim, clock=clock, reload_page=4),
+        emb,
+        settings,
+        clock=clock,
+    )
+    try:
+        for name in names:
+            await a.store(
+                CompletionRequest.of(f"How do I close the {name} for the month?"), WS, reply(name)
+            )
+        for name in names:
+            hit = await b.lookup(
+                CompletionRequest.of(f"For the month, how do i close the {name}"), WS
+            )
+            assert hit is not None and hit.level == "L3" and hit.text == name
+    finally:
+        await a.clear(WS)
+        await a.close()
+        await other.close()

@@ -41,7 +41,7 @@ from maestro.llm.cache.backend import Entry, PointerKind
 from maestro.llm.cache.index import VectorIndex, settle_indexes
 from maestro.llm.cache.settings import CacheSettings
 
-__all__ = ["DEFAULT_LOG_CAP", "RedisCacheBackend"]
+__all__ = ["DEFAULT_LOG_CAP", "RELOAD_PAGE", "RedisCacheBackend"]
 
 DEFAULT_LOG_CAP = 50_000
 _PKG = "maestro.llm.cache.lua"
@@ -63,6 +63,9 @@ _REMOVE = Script("cache_remove", _redis_only, package=_PKG)
 _CLEAR = Script("cache_clear", _redis_only, package=_PKG)
 _SYNC = Script("cache_vec_sync", _redis_only, package=_PKG)
 _SIZE = Script("cache_size", _redis_only, package=_PKG)
+_PAGE = Script("cache_vec_page", _redis_only, package=_PKG)
+RELOAD_PAGE = 2000
+"""Vectors per round trip when a mirror reloads a namespace larger than this (4 MB)."""
 
 
 @dataclass
@@ -90,6 +93,7 @@ class RedisCacheBackend:
         dim: int,
         clock: Clock | None = None,
         log_cap: int = DEFAULT_LOG_CAP,
+        reload_page: int = RELOAD_PAGE,
     ) -> None:
         if not coord.url.startswith(("redis://", "rediss://")):
             raise ConfigurationError(
@@ -101,6 +105,7 @@ class RedisCacheBackend:
         self._dim = dim
         self._clock = clock or SystemClock()
         self._log_cap = log_cap
+        self._reload_page = reload_page
         self._mirrors: dict[tuple[str, str], _Mirror] = {}
 
     def _base(self, workspace: str) -> str:
@@ -175,31 +180,46 @@ class RedisCacheBackend:
 
     async def _sync(self, workspace: str, namespace: str) -> _Mirror:
         mirror = self._mirror(workspace, namespace)
+        keys = self._ns_keys(self._base(workspace), namespace)
         async with mirror.lock:
-            token, length, reload, flat = await self._coord.run_script(
-                _SYNC,
-                self._ns_keys(self._base(workspace), namespace),
-                [mirror.token, mirror.applied],
-            )
-            if int(reload):
-                await asyncio.to_thread(self._reload, mirror, flat)
-            else:
-                self._apply(mirror, flat)
-            mirror.token = token if isinstance(token, bytes) else str(token).encode()
-            mirror.applied = int(length)
+            # A paged reload is followed by one more pass: the log items written while it
+            # paged. Bounded: anything later is caught up by the next lookup.
+            for _ in range(3):
+                token, length, mode, flat = await self._coord.run_script(
+                    _SYNC, keys, [mirror.token, mirror.applied, self._reload_page]
+                )
+                if int(mode) == 2:
+                    flat = await self._pages(keys[0])
+                if int(mode):
+                    await asyncio.to_thread(self._reload, mirror, flat)
+                else:
+                    self._apply(mirror, flat)
+                mirror.token = token if isinstance(token, bytes) else str(token).encode()
+                mirror.applied = int(length)
+                if int(mode) != 2:
+                    break
             if mirror.index.wants_training:
                 # Never on the lookup path: the mirror keeps serving its current layout.
                 mirror.index.train_in_background()
         return mirror
 
+    async def _pages(self, vkey: str) -> list[bytes]:
+        flat: list[bytes] = []
+        cursor: Any = b"0"
+        while True:
+            cursor, items = await self._coord.run_script(_PAGE, [vkey], [cursor, self._reload_page])
+            flat.extend(items)
+            if _text(cursor) == "0":
+                return flat
+
     def _vector(self, raw: bytes) -> npt.NDArray[np.float32]:
         return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
     def _reload(self, mirror: _Mirror, flat: list[bytes]) -> None:
-        ids = [_text(flat[i]) for i in range(0, len(flat), 2)]
-        raw = b"".join(flat[i + 1] for i in range(0, len(flat), 2))
-        vectors = np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(len(ids), self._dim)
-        mirror.index.replace(ids, vectors)
+        rows = {_text(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}  # pages may repeat
+        raw = b"".join(rows.values())
+        vectors = np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(len(rows), self._dim)
+        mirror.index.replace(list(rows), vectors)
 
     def _apply(self, mirror: _Mirror, flat: list[bytes]) -> None:
         for i in range(0, len(flat), 2):
