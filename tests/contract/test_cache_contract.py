@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from maestro.clock import ManualClock
 from maestro.coord import Coordinator, connect
 from maestro.embeddings import HashingEmbedder
-from maestro.llm.cache import CacheSettings, SemanticCache, normalize
+from maestro.llm.cache import CacheSettings, SemanticCache, normalize, request_keys
 from maestro.llm.types import CompletionRequest, Message, ProviderReply, Usage
 
 WS = "ws-acme"
@@ -323,7 +323,7 @@ async def test_l3_keeps_finding_entries_while_its_index_clusters(
             assert hit is not None and hit.level == "L3" and hit.text == name
         for name in names[18:]:
             await c.store(ask(name), WS, reply(name))
-        await c.backend.settle()
+        await c.backend.settle(WS, {request_keys(ask(names[0])).namespace})
         for name in names:
             hit = await c.lookup(ask(name, paraphrase=True), WS)
             assert hit is not None and hit.level == "L3" and hit.text == name

@@ -14,7 +14,11 @@ Method (one run, both systems side by side):
 3. Latency: fill each cache to 10k and 100k entries (workload bases plus
    filler prompts, one namespace), then time every held-out lookup; p50/p99 of
    all lookups and of those that reached L3, plus the hit rates at that size
-   (the IVF index's recall shows here).
+   (the IVF index's recall shows here). When Redis answers at
+   ``MAESTRO_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/14``), the same
+   for Maestro on the Redis backend (``maestro-redis``: entries stored through the
+   Lua scripts, lookups from the replica that stored them, whose mirror ``warm()``
+   synced and clustered); its keys are removed afterwards.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,15 +37,20 @@ from typing import Any
 import numpy as np
 
 from maestro.clock import ManualClock
+from maestro.coord import connect
 from maestro.embeddings import HashingEmbedder
+from maestro.errors import MaestroError
 from maestro.llm.cache import CacheSettings, MemoryCacheBackend, SemanticCache
+from maestro.llm.cache.backend import CacheBackend
 from maestro.llm.cache.calibrate import Calibration, calibrate
+from maestro.llm.cache.redis import RedisCacheBackend
 from maestro.llm.cache.workload import KINDS, Workload, filler_prompts, generate
 from maestro.llm.types import CompletionRequest
 
 __all__ = ["run"]
 
 TARGET_FALSE_HIT = 0.01
+REDIS_URL = os.environ.get("MAESTRO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def _load() -> list[float]:
@@ -81,36 +91,52 @@ def _score(workload: Workload, answers: list[tuple[str | None, int | None]]) -> 
 
 
 async def _maestro(
-    workload: Workload, threshold: float, fillers: list[str], size_label: str
+    workload: Workload,
+    threshold: float,
+    fillers: list[str],
+    size_label: str,
+    redis_url: str | None = None,
 ) -> dict[str, Any]:
+    """Fill and query Maestro's cache: in memory, or on Redis at ``redis_url``."""
     emb = HashingEmbedder()
     settings = CacheSettings(
         threshold=threshold, max_entries=len(fillers) + len(workload.bases) + 1
     )
     clock = ManualClock()
-    cache = SemanticCache(
-        MemoryCacheBackend(settings, dim=emb.dim, clock=clock), emb, settings, clock=clock
-    )
-    t0 = time.perf_counter()
-    await cache.warm("bench", [(CompletionRequest.of(f), "filler") for f in fillers])
-    await cache.warm(
-        "bench", [(CompletionRequest.of(b), str(i)) for i, b in enumerate(workload.bases)]
-    )
-    fill_s = time.perf_counter() - t0
-    answers: list[tuple[str | None, int | None]] = []
-    all_t: list[float] = []
-    l3_t: list[float] = []
-    for q in workload.queries:
-        t = time.perf_counter()
-        hit = await cache.lookup(CompletionRequest.of(q.text), "bench")
-        dt = time.perf_counter() - t
-        all_t.append(dt)
-        if hit is None or hit.level == "L3":
-            l3_t.append(dt)
-        base = int(hit.text) if hit is not None and hit.text.isdigit() else None
-        answers.append((None if hit is None else hit.level, base))
+    coord = None
+    backend: CacheBackend
+    if redis_url is None:
+        backend = MemoryCacheBackend(settings, dim=emb.dim, clock=clock)
+    else:
+        coord = connect(redis_url, prefix=f"bench-cache-{uuid.uuid4().hex[:8]}:", clock=clock)
+        backend = RedisCacheBackend(coord, settings, dim=emb.dim, clock=clock)
+    cache = SemanticCache(backend, emb, settings, clock=clock)
+    try:
+        t0 = time.perf_counter()
+        await cache.warm("bench", [(CompletionRequest.of(f), "filler") for f in fillers])
+        await cache.warm(
+            "bench", [(CompletionRequest.of(b), str(i)) for i, b in enumerate(workload.bases)]
+        )
+        fill_s = time.perf_counter() - t0
+        answers: list[tuple[str | None, int | None]] = []
+        all_t: list[float] = []
+        l3_t: list[float] = []
+        for q in workload.queries:
+            t = time.perf_counter()
+            hit = await cache.lookup(CompletionRequest.of(q.text), "bench")
+            dt = time.perf_counter() - t
+            all_t.append(dt)
+            if hit is None or hit.level == "L3":
+                l3_t.append(dt)
+            base = int(hit.text) if hit is not None and hit.text.isdigit() else None
+            answers.append((None if hit is None else hit.level, base))
+    finally:
+        if coord is not None:
+            await cache.clear("bench")
+            await coord.close()
+            await _drop_keys(REDIS_URL, coord.key(""))
     return {
-        "system": "maestro",
+        "system": "maestro" if redis_url is None else "maestro-redis",
         "entries": size_label,
         "threshold": threshold,
         "fill_s": fill_s,
@@ -118,6 +144,35 @@ async def _maestro(
         "latency_l3_path": _percentiles(l3_t),
         **_score(workload, answers),
     }
+
+
+async def _drop_keys(url: str, prefix: str) -> None:
+    """Delete what the run left (pointers outlive a clear until their TTL); SCAN, bench only."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        batch: list[bytes] = []
+        async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                await client.delete(*batch)
+                batch.clear()
+        if batch:
+            await client.delete(*batch)
+    finally:
+        await client.aclose()
+
+
+async def _redis_reachable() -> str | None:
+    """``None`` when the benchmark's Redis answers, else why the Redis runs are skipped."""
+    coord = connect(REDIS_URL)
+    try:
+        return None if await coord.ping() else f"Redis at {REDIS_URL} did not answer"
+    except MaestroError as exc:
+        return f"Redis at {REDIS_URL}: {exc}"
+    finally:
+        await coord.close()
 
 
 def _gptcache(
@@ -253,6 +308,13 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{result['load_avg']['start']} at the start, {result['load_avg']['end']} at the end; "
         "after each run in the table's last column.",
         "",
+        "Redis runs (maestro-redis): "
+        + (
+            f"at {result['redis']['url']}."
+            if result["redis"]["skipped"] is None
+            else f"skipped ({result['redis']['skipped']})."
+        ),
+        "",
         "## Calibration (seed 0), with the meaning guard",
         "",
         "| threshold | precision | recall | false-hit rate |",
@@ -278,7 +340,7 @@ def _markdown(result: dict[str, Any]) -> str:
         lv = r["hits_by_level"]
         levels = (
             "/".join(str(lv.get(k, 0)) for k in ("L1", "L2", "L3"))
-            if r["system"] == "maestro"
+            if r["system"].startswith("maestro")
             else str(lv.get("semantic", 0))
         )
         l3 = r.get("latency_l3_path", {}).get("p99_ms")
@@ -332,6 +394,7 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
     await asyncio.to_thread(_plot, cal, raw, out / "cache_curve.png")
     all_fillers = filler_prompts(max(sizes) - n_bases)
     runs: list[dict[str, Any]] = []
+    redis_skipped = await _redis_reachable()
     ratios: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         for size in sizes:
@@ -348,6 +411,10 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
             )
             g_own["load_avg_after"] = _load()
             g_same["entries"] = g_own["entries"] = label
+            if redis_skipped is None:
+                r = await _maestro(held_out, threshold, fillers, label, REDIS_URL)
+                r["load_avg_after"] = _load()
+                runs.append(r)
             runs += [g_same, g_own, m]
             for g, vs in (
                 (g_same, "same threshold"),
@@ -378,6 +445,7 @@ async def run(out: Path, quick: bool = False) -> dict[str, Any]:
         "runs": runs,
         "ratios": ratios,
         "load_avg": {"start": load_start, "end": _load(), "cpus": os.cpu_count()},
+        "redis": {"url": REDIS_URL, "skipped": redis_skipped},
         "targets": {
             "false_hit_rate_below": TARGET_FALSE_HIT,
             "l3_p99_ms_below_at_100k": 5.0,

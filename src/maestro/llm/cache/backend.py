@@ -9,6 +9,7 @@ in which order, the threshold, the guard) lives in
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -83,7 +84,11 @@ class CacheBackend(Protocol):
     async def size(self, workspace: str) -> int:
         """Entries held for ``workspace`` (possibly counting expired, not yet swept ones)."""
 
-    async def settle(self) -> None:
-        """Wait for this replica's background index work (clustering) to catch up."""
+    async def settle(self, workspace: str, namespaces: Collection[str]) -> None:
+        """Bring this replica's L3 index of ``namespaces`` up to date and clustered.
+
+        Waits for a clustering that is running or due; a Redis replica first syncs
+        its mirror. Called after a bulk fill, so the first lookups run at full speed.
+        """
 
     async def close(self) -> None: ...

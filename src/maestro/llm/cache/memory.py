@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -133,9 +134,9 @@ class MemoryCacheBackend:
         space = self._spaces.get(workspace)
         return 0 if space is None else len(space.entries)
 
-    async def settle(self) -> None:
-        for space in list(self._spaces.values()):
-            await settle_indexes(list(space.indexes.values()))
+    async def settle(self, workspace: str, namespaces: Collection[str]) -> None:
+        indexes = self._space(workspace).indexes
+        await settle_indexes([indexes[ns] for ns in namespaces if ns in indexes])
 
     async def close(self) -> None:
         self._spaces.clear()

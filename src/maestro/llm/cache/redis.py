@@ -27,7 +27,7 @@ which ``max_entries`` bounds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,8 +253,9 @@ class RedisCacheBackend:
         raw = await self._coord.run_script(_SIZE, [f"{b}lru"])
         return int(raw)
 
-    async def settle(self) -> None:
-        await settle_indexes([m.index for m in list(self._mirrors.values())])
+    async def settle(self, workspace: str, namespaces: Collection[str]) -> None:
+        mirrors = [await self._sync(workspace, ns) for ns in namespaces]
+        await settle_indexes([m.index for m in mirrors])
 
     async def close(self) -> None:
         self._mirrors.clear()

@@ -241,7 +241,8 @@ class SemanticCache:
         """Pre-fill ``workspace`` with known answers; returns how many were stored.
 
         Queries are embedded in one batch. Requests that may not be cached are skipped.
-        Returns once the backend's background index work (clustering) has caught up.
+        Returns once this replica's L3 index of the filled namespaces is current and
+        clustered (:meth:`CacheBackend.settle`).
         """
         items = [(r, t) for r, t in requests_and_texts if self.eligible(r)]
         keyed = [(r, t, request_keys(r)) for r, t in items]
@@ -253,7 +254,8 @@ class SemanticCache:
             await self._put(workspace, request, keys, text, request.model, Usage(), vector)
         # A bulk fill can leave the L3 index re-clustering in the background; return when
         # the entries are searchable at full speed rather than slow the first lookups.
-        await self.backend.settle()
+        if vectors is not None:
+            await self.backend.settle(workspace, {k.namespace for _, _, k in keyed if k.query})
         return len(keyed)
 
     def stats(self) -> CacheStats:
