@@ -20,6 +20,16 @@ __all__ = ["AgentOutput", "OutputStore"]
 OUTPUTS: Table = AgentOutputRow.__table__  # type: ignore[assignment]
 _C = OUTPUTS.c
 _U = RecUserRow.__table__.c
+_OUTPUT_COLUMNS = (
+    _C.id,
+    _C.agent_id,
+    _C.agent_version,
+    _C.prompt_text,
+    _C.signals_snapshot,
+    _C.computed_at,
+    _C.expires_at,
+)
+"""What :class:`AgentOutput` is read from, in its field order."""
 _USER_AND_FRESH = (
     select(
         _U.id.label("uid"),
@@ -28,13 +38,7 @@ _USER_AND_FRESH = (
         _U.focus_areas,
         _U.created_at,
         _U.updated_at,
-        _C.id,
-        _C.agent_id,
-        _C.agent_version,
-        _C.prompt_text,
-        _C.signals_snapshot,
-        _C.computed_at,
-        _C.expires_at,
+        *_OUTPUT_COLUMNS,
     )
     .select_from(
         RecUserRow.__table__.outerjoin(
@@ -76,15 +80,9 @@ class OutputStore:
         Returned in the order of ``agents`` (the prompt order).
         """
         versions = {a.id: a.version for a in agents}
-        q = select(
-            _C.id,
-            _C.agent_id,
-            _C.agent_version,
-            _C.prompt_text,
-            _C.signals_snapshot,
-            _C.computed_at,
-            _C.expires_at,
-        ).where(_C.workspace_id == workspace_id, _C.user_id == user_id, _C.expires_at > now)
+        q = select(*_OUTPUT_COLUMNS).where(
+            _C.workspace_id == workspace_id, _C.user_id == user_id, _C.expires_at > now
+        )
         async with self._db.read() as s:
             rows = (await s.execute(q)).all()
         found = {
