@@ -58,6 +58,9 @@ class ApiSettings(BaseModel):
     """TCP port ``maestro serve`` listens on."""
     workers: int = Field(default=1, ge=1)
     """Uvicorn worker processes."""
+    auth_cache_seconds: float = Field(default=5.0, ge=0.0, le=300.0)
+    """How long a verified API key is remembered: the bound on how late another
+    process's revocation takes effect here (0: look every key up on every request)."""
 
 
 class Settings(BaseSettings):

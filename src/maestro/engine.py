@@ -38,7 +38,9 @@ class Maestro:
         self.coord: Coordinator = coord or connect(
             settings.coord_url, prefix=settings.key_prefix, clock=self.clock
         )
-        self.tenancy = TenancyRepo(self.db, self.clock)
+        self.tenancy = TenancyRepo(
+            self.db, self.clock, auth_cache_s=settings.api.auth_cache_seconds
+        )
         self.health_checks: dict[str, HealthCheck] = {
             "database": self._check_database,
             "coordination": self._check_coord,

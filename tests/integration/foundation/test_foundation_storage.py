@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import inspect, select
 
 from maestro.clock import ManualClock
+from maestro.config import Settings
+from maestro.engine import Maestro
 from maestro.errors import BackendUnavailableError, ConflictError, NotFoundError, ValidationError
 from maestro.store.db import Database
 from maestro.store.tables.tenancy import ApiKeyRow
@@ -114,3 +118,16 @@ async def test_unreachable_database_names_url_without_password() -> None:
     assert "127.0.0.1:1" in err.value.message
     assert "hunter2" not in err.value.message
     await db.dispose()
+
+
+async def test_auth_cache_setting_zero_sees_another_process_revocation_at_once(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}"
+    settings = Settings.load(database_url=url, api={"auth_cache_seconds": 0})
+    async with Maestro.from_settings(settings, clock=clock) as engine:
+        ws = await engine.tenancy.create_workspace("a")
+        _, secret = await engine.tenancy.create_key("a")
+        assert await engine.tenancy.authenticate(secret) == ws
+        await TenancyRepo(engine.db, clock).revoke_key(secret)  # as the CLI would
+        assert await engine.tenancy.authenticate(secret) is None
