@@ -28,7 +28,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
         f"{len(cfg['brands'])} brands, {cfg['agents']} agents, "
         f"{len(cfg['strategies'])} strategies, {cfg['audience']} audience, seed {cfg['seed']}"
     )
-    top.legend(loc="lower right")
+    top.legend(loc="upper left")
     top.grid(alpha=0.3)
     pop = [(s["day"], s["diversity"]) for s in series if s["diversity"] is not None]
     beh = [
@@ -48,7 +48,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     bottom.set_ylim(0, 1.05)
     bottom.set_xlabel("simulated day")
     bottom.set_ylabel("diversity")
-    bottom.legend(loc="lower right", fontsize=8)
+    bottom.legend(loc="center right", fontsize=8)
     bottom.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
