@@ -39,7 +39,9 @@ from typing import Annotated, Any, TypedDict
 from maestro.clock import SystemClock
 from maestro.orchestration.actions import ActionCall, ActionRegistry
 from maestro.orchestration.context import AgentContext
-from maestro.orchestration.runs import MemoryRunStore, RunStore, SqlRunStore
+from maestro.orchestration.runs import RunStore
+from maestro.orchestration.runs_memory import MemoryRunStore
+from maestro.orchestration.runs_sql import SqlRunStore
 from maestro.orchestration.settings import OrchestrationSettings
 from maestro.orchestration.spec import StageSpec, StepSpec, WorkflowSpec
 from maestro.orchestration.workflow import StaticProfiles, WorkflowEngine

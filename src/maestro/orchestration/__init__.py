@@ -11,7 +11,8 @@ The parts, one module each:
 - :mod:`~maestro.orchestration.plan` and :mod:`~maestro.orchestration.router`:
   memory-aware routing and the validated LLM planner.
 - :mod:`~maestro.orchestration.workflow`, :mod:`~maestro.orchestration.runs`:
-  durable workflows of stages and steps, persisted after every step.
+  durable workflows of stages and steps, persisted after every step (backends in
+  :mod:`~maestro.orchestration.runs_sql` and :mod:`~maestro.orchestration.runs_memory`).
 - :mod:`~maestro.orchestration.selfcorrect`, :mod:`~maestro.orchestration.debate`.
 - :mod:`~maestro.orchestration.checkpoints`, :mod:`~maestro.orchestration.webhooks`:
   human-in-the-loop approvals and their notifications.

@@ -29,7 +29,8 @@ from maestro.orchestration.profiles import load_profiles
 from maestro.orchestration.records import ApprovalRecord, RunRecord, StepRecord
 from maestro.orchestration.registry import ExpertRegistry
 from maestro.orchestration.router import Router, RoutingDecision
-from maestro.orchestration.runs import RunStore, SqlRunStore
+from maestro.orchestration.runs import RunStore
+from maestro.orchestration.runs_sql import SqlRunStore
 from maestro.orchestration.selfcorrect import SelfCorrector
 from maestro.orchestration.settings import (
     ConsensusStrategy,

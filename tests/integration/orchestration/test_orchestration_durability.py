@@ -17,7 +17,7 @@ import pytest
 
 from maestro.config import Settings
 from maestro.engine import Maestro
-from maestro.orchestration.runs import SqlRunStore
+from maestro.orchestration.runs_sql import SqlRunStore
 
 HERE = Path(__file__).parent
 WIDE = {
