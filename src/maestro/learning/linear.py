@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from maestro.errors import ValidationError
-from maestro.learning.bandits import Policy, PolicyState, _check_arm, _check_range, restore_policy
+from maestro.learning.bandits import Policy, PolicyState, restore_policy
+from maestro.learning.bandits.base import _check_arm, _check_range
 from maestro.learning.kalman import Array, KalmanFilter
 
 __all__ = ["DEFAULT_DYNAMICS", "LINEAR_POLICY", "LinearThompson", "restore"]
