@@ -7,7 +7,9 @@ in three passes, each cheaper in meaning than the next:
    ("please note that", "it is worth noting that") that carry no fact.
 2. **Deduplicate across sections**: split sections into sentences (and bullet
    lines); a sentence whose content words are all in a sentence already kept
-   (from a section of equal or higher priority), or that nearly repeats one
+   (from a required section, or one of equal or higher priority: required
+   sections keep their own words, since only they survive the budget), or that
+   nearly repeats one
    (word-set Jaccard at or above ``near_duplicate``), is removed. A sentence
    with a number the kept one lacks is always kept. Agent snippets and raw
    context repeat each other a lot; this is where most of the saving comes from.
@@ -82,7 +84,7 @@ class Section:
     priority: int = 50
     """Higher is more important: kept first, dropped last, wins duplicate ties."""
     required: bool = False
-    """Never dropped for the budget (its duplicates of higher sections still go)."""
+    """Never dropped for the budget, and wins duplicate ties over droppable sections."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,8 +185,14 @@ def _said(new: frozenset[str], old: frozenset[str], threshold: float) -> bool:
 
 
 def _deduplicate(sections: Sequence[Section], threshold: float) -> tuple[list[str], int]:
-    """Each section's text with sentences already said by a stronger section removed."""
-    order = sorted(range(len(sections)), key=lambda i: (-sections[i].priority, i))
+    """Each section's text with sentences already said by a stronger section removed.
+
+    Required sections are read first: a fact they share with a droppable section
+    must stay in the one the budget cannot drop.
+    """
+    order = sorted(
+        range(len(sections)), key=lambda i: (not sections[i].required, -sections[i].priority, i)
+    )
     seen: list[frozenset[str]] = []
     texts = [""] * len(sections)
     removed = 0

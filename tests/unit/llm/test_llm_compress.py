@@ -103,6 +103,19 @@ def test_the_budget_drops_the_lowest_priority_sections_first_never_required_ones
     assert tight.report.sections_dropped == ("low", "mid", "high")
 
 
+def test_a_fact_shared_with_a_droppable_section_stays_in_the_required_one() -> None:
+    # Found by hypothesis: deduplication kept the copy in the stronger but droppable
+    # section, then the budget dropped that section and the required fact was gone.
+    fact = "Invoice 187 is due on Friday."
+    sections = [
+        Section(name="user", text=f"Ana works late. {fact}", priority=0, required=True),
+        Section(name="snippets", text=f"{fact} Momentum is high today.", priority=74),
+    ]
+    out = compress(sections, budget_tokens=1)
+    assert out.report.sections_dropped == ("snippets",)
+    assert fact in out.text
+
+
 def test_invalid_parameters_name_the_field() -> None:
     with pytest.raises(ValidationError) as err:
         compress([Section(name="a", text="x")], budget_tokens=0)
