@@ -12,8 +12,8 @@ budgets live in the coordinator, not here).
 
 A full batch is flushed by a background task, so the call that happens to fill
 it does not pay for writing everyone's rows (that was the p99 of ``/recommend``).
-Only when ``8 * batch_size`` rows are waiting (the database cannot keep up) does
-a call wait for the flush, which bounds the buffer.
+Only when ``MAX_BUFFERED_BATCHES * batch_size`` rows are waiting (the database
+cannot keep up) does a call wait for the flush, which bounds the buffer.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ class CostRow:
 
 
 GroupBy = Literal["agent", "model", "day", "purpose", "priority"]
+MAX_BUFFERED_BATCHES = 8
+"""Full batches the buffer may hold before a call waits for the flush (backpressure)."""
 
 
 class Ledger:
@@ -123,7 +125,7 @@ class Ledger:
             }
         )
         waiting = len(self._pending)
-        if waiting >= 8 * self._batch_size:
+        if waiting >= MAX_BUFFERED_BATCHES * self._batch_size:
             await self.flush()
         elif waiting >= self._batch_size and not self._background:
             if self._timer is not None:
