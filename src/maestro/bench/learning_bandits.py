@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from maestro.learning.bandits import POLICY_NAMES, make_policy
+from maestro.learning.bandits import BANDIT_POLICY_NAMES, make_policy
 
 __all__ = ["ENVIRONMENTS", "make_means", "run", "run_policy"]
 
@@ -191,7 +191,7 @@ def _tune_window(pool: Any, env: str, horizon: int, runs: int) -> int:
 
 
 def contestants(tuned: dict[str, int], env: str) -> list[Contestant]:
-    maestro = [Contestant(f"maestro {name}", f"maestro:{name}") for name in POLICY_NAMES]
+    maestro = [Contestant(f"maestro {name}", f"maestro:{name}") for name in BANDIT_POLICY_NAMES]
     return [
         *maestro,
         Contestant("MABWiser Thompson", "mabwiser:ts"),

@@ -6,7 +6,7 @@ chosen. This replay keeps only the choice: the benchmark's brands, topics and
 slots (6 agents, one post per agent, brand and day, topics rotating as in the
 burst, published at midnight with a quality drawn from 0.8-1.0 like the offline
 model's), the same audience simulator, outcomes learned before the next day's
-burst. It is how the defaults of :mod:`maestro.learning.linear` were chosen;
+burst. It is how the defaults of :mod:`maestro.learning.bandits.linear` were chosen;
 the real benchmark remains the measurement.
 
 Run ``python -m maestro.bench.studio_replay [seeds]`` for the table of the
@@ -27,8 +27,7 @@ import numpy as np
 from maestro.agents.strategies import DEFAULT_STRATEGIES
 from maestro.cycles.choice import relative_reward
 from maestro.demo.runner import DEFAULT_BRANDS
-from maestro.learning.bandits import make_policy
-from maestro.learning.linear import LinearThompson
+from maestro.learning.bandits import LinearThompson, make_policy
 from maestro.sim.audience import AudienceSimulator, Mode
 
 __all__ = ["Replay", "recovery", "replay"]

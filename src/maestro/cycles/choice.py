@@ -1,7 +1,7 @@
 """Which strategy an agent writes with: shared evidence, personal taste (seed 000 section A).
 
 The learning problem per brand is a bandit over strategies. The default policy,
-``linear-thompson`` (:mod:`maestro.learning.linear`), models each post's log
+``linear-thompson`` (:mod:`maestro.learning.bandits.linear`), models each post's log
 engagement with the covariates the studio knows (topic, quality, hour of day) and
 follows drift and switches; the plain bandits of :mod:`maestro.learning.bandits`
 learn from a post's engagement relative to the brand's running mean, squashed into
@@ -29,8 +29,7 @@ from datetime import UTC, datetime
 from maestro.agents.content import ContentAgent
 from maestro.cycles.settings import Sharing
 from maestro.errors import ValidationError
-from maestro.learning.bandits import LearningSettings, Policy
-from maestro.learning.linear import LINEAR_POLICY, LinearThompson
+from maestro.learning.bandits import LINEAR_POLICY, LearningSettings, LinearThompson, Policy
 
 __all__ = [
     "DEFAULT_MEAN_MEMORY",
@@ -137,12 +136,9 @@ class StrategySelector:
     def policy(self, context: str) -> Policy:
         found = self.policies.get(context)
         if found is None:
-            seed = stable_seed(self.seed, context)
-            if self.policy_name == LINEAR_POLICY:
-                params = self._learning.policy_params.get(LINEAR_POLICY, {})
-                found = LinearThompson(len(self.strategies), seed=seed, **params)
-            else:
-                found = self._learning.make(len(self.strategies), name=self.policy_name, seed=seed)
+            found = self._learning.make(
+                len(self.strategies), name=self.policy_name, seed=stable_seed(self.seed, context)
+            )
             self.policies[context] = found
         return found
 
@@ -212,7 +208,7 @@ class StrategySelector:
     ) -> float:
         """Learn from one post's engagement; its reward relative to the brand's running mean.
 
-        A :class:`~maestro.learning.linear.LinearThompson` policy learns the log
+        A :class:`~maestro.learning.bandits.linear.LinearThompson` policy learns the log
         engagement with the post's ``topic``, ``quality`` and publication time ``at``
         as covariates; a plain bandit learns the relative reward.
         """

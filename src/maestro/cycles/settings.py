@@ -115,7 +115,7 @@ class StudioSettings(BaseModel):
     """Reward = 1 / (1 + (brand mean / engagement) ** sharpness): engagement relative to the
     brand's running mean, squashed into [0, 1] for the bandit."""
     policy: str = "linear-thompson"
-    """Learning policy per brand: ``linear-thompson`` (``maestro.learning.linear``: log
+    """Learning policy per brand: ``linear-thompson`` (``maestro.learning.bandits.linear``: log
     engagement with topic, quality and hour as covariates, drift and change aware) or a
     bandit of ``maestro.learning.bandits`` fed the relative reward."""
     quota: Literal["workspace", "provider"] = "workspace"

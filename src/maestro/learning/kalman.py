@@ -1,6 +1,6 @@
 """One Gaussian belief over a linear model's coefficients, updated one outcome at a time.
 
-The building block of :class:`maestro.learning.linear.LinearThompson`. Coefficient
+The building block of :class:`maestro.learning.bandits.linear.LinearThompson`. Coefficient
 0 is the intercept, 1..n_arms the strategy effects, the rest named covariates. The
 filter also learns its noise from its residuals and watches each strategy for a
 drop (CUSUM), because both depend on its own predictions.

@@ -24,8 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from maestro.clock import Clock
 from maestro.errors import ConflictError, NotFoundError, ValidationError
-from maestro.learning.bandits import LearningSettings, Policy
-from maestro.learning.linear import restore
+from maestro.learning.bandits import LearningSettings, Policy, restore_policy
 from maestro.store.db import Database
 from maestro.store.tables.experiments import BanditStateRow
 
@@ -231,7 +230,7 @@ class PolicyStore:
             raise ValidationError(
                 f"context {row.context_key!r} has {row.n_arms} arms, not {n_arms}", field="n_arms"
             )
-        return restore(row.state)
+        return restore_policy(row.state)
 
     async def _row(
         self, session: AsyncSession, workspace_id: str, context_key: str, *, lock: bool = False
@@ -275,7 +274,7 @@ class PolicyStore:
 def _stored(row: BanditStateRow) -> StoredPolicy:
     return StoredPolicy(
         context_key=row.context_key,
-        policy=restore(row.state),
+        policy=restore_policy(row.state),
         version=row.version,
         updated_at=row.updated_at,
     )

@@ -18,7 +18,7 @@ from maestro.cycles.choice import (
     relative_reward,
     stable_seed,
 )
-from maestro.learning.linear import LinearThompson
+from maestro.learning.bandits import LinearThompson
 
 STRATEGIES = ("story", "how-to", "listicle", "question")
 

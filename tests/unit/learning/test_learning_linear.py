@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from maestro.errors import ValidationError
-from maestro.learning.bandits import make_policy
-from maestro.learning.linear import LinearThompson, restore
+from maestro.learning.bandits import LinearThompson, make_policy, restore_policy
 
 EFFECTS = np.array([0.0, 0.4, -0.3, 0.1])
 TOPICS = {"a": -0.4, "b": 0.0, "c": 0.5}
@@ -82,7 +81,7 @@ def test_a_trend_filter_extrapolates_a_rising_effect() -> None:
 def test_state_round_trips_through_json_and_continues_identically() -> None:
     policy = LinearThompson(4, seed=5)
     _feed(policy, np.random.default_rng(5), EFFECTS, range(4))
-    copy = restore(json.loads(json.dumps(policy.state())))
+    copy = restore_policy(json.loads(json.dumps(policy.state())))
     assert isinstance(copy, LinearThompson)
     assert [policy.choose(4.0) for _ in range(20)] == [copy.choose(4.0) for _ in range(20)]
     policy.observe(2, -3.1, {"topic=new": 1.0}, at=4.5)
@@ -93,14 +92,14 @@ def test_state_round_trips_through_json_and_continues_identically() -> None:
 def test_restore_still_reads_plain_bandits() -> None:
     bandit = make_policy("thompson", 3, seed=1)
     bandit.update(1, 1.0)
-    assert restore(bandit.state()).state() == bandit.state()
+    assert restore_policy(bandit.state()).state() == bandit.state()
 
 
 def test_corrupt_state_is_a_validation_error() -> None:
     state = LinearThompson(3, seed=1).state()
     state["data"]["filters"] = state["data"]["filters"][:1]
     with pytest.raises(ValidationError):
-        restore(state)
+        restore_policy(state)
 
 
 def test_plain_bandit_interface_learns_rewards() -> None:

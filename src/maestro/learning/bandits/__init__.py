@@ -17,7 +17,9 @@ The policies live in submodules, re-exported here: the interface in
 :mod:`~maestro.learning.bandits.base`, the stationary policies in
 :mod:`~maestro.learning.bandits.stationary`, the discounted and sliding-window
 ones in :mod:`~maestro.learning.bandits.windowed`, :class:`AdaptiveThompson` in
-:mod:`~maestro.learning.bandits.adaptive`, and the factory and
+:mod:`~maestro.learning.bandits.adaptive`, the contextual
+:class:`LinearThompson` (log engagement with known covariates; the content
+studio's learner) in :mod:`~maestro.learning.bandits.linear`, and the factory and
 :class:`LearningSettings` in :mod:`~maestro.learning.bandits.settings`.
 """
 
@@ -25,7 +27,9 @@ from __future__ import annotations
 
 from maestro.learning.bandits.adaptive import AdaptiveThompson
 from maestro.learning.bandits.base import DEFAULT_POLICY, Policy, PolicyState
+from maestro.learning.bandits.linear import LINEAR_POLICY, LinearThompson
 from maestro.learning.bandits.settings import (
+    BANDIT_POLICY_NAMES,
     POLICY_NAMES,
     LearningSettings,
     make_policy,
@@ -39,13 +43,16 @@ from maestro.learning.bandits.windowed import (
 )
 
 __all__ = [
+    "BANDIT_POLICY_NAMES",
     "DEFAULT_POLICY",
+    "LINEAR_POLICY",
     "POLICY_NAMES",
     "UCB1",
     "AdaptiveThompson",
     "DiscountedThompson",
     "EpsilonGreedy",
     "LearningSettings",
+    "LinearThompson",
     "Policy",
     "PolicyState",
     "SlidingWindowThompson",

@@ -5,7 +5,7 @@ update, a JSON-able :meth:`Policy.state` that includes the random generator, and
 its restore), the :data:`PolicyState` alias, the default parameter values, and
 the argument checks that raise :class:`~maestro.errors.ValidationError`. It
 stands alone so the stationary, windowed and adaptive policies (and the linear
-learner of :mod:`maestro.learning.linear`) build on one base without importing
+learner of :mod:`maestro.learning.bandits.linear`) build on one base without importing
 each other or the settings.
 """
 
@@ -99,6 +99,8 @@ class Policy(ABC):
     """A bandit policy: ``select()`` an arm, ``update(arm, reward)`` with a reward in [0, 1]."""
 
     name: ClassVar[str]
+    contextual: ClassVar[bool] = False
+    """True for a learner that needs each observation's covariates (not a plain bandit)."""
 
     def __init__(self, n_arms: int, *, seed: int | None = None) -> None:
         self.n_arms = _check_int("n_arms", n_arms, 1)

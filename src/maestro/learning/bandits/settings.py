@@ -25,6 +25,7 @@ from maestro.learning.bandits.base import (
     Policy,
     PolicyState,
 )
+from maestro.learning.bandits.linear import LinearThompson
 from maestro.learning.bandits.stationary import UCB1, EpsilonGreedy, Thompson
 from maestro.learning.bandits.windowed import (
     DiscountedThompson,
@@ -32,7 +33,13 @@ from maestro.learning.bandits.windowed import (
     SlidingWindowUCB,
 )
 
-__all__ = ["POLICY_NAMES", "LearningSettings", "make_policy", "restore_policy"]
+__all__ = [
+    "BANDIT_POLICY_NAMES",
+    "POLICY_NAMES",
+    "LearningSettings",
+    "make_policy",
+    "restore_policy",
+]
 
 
 _POLICIES: dict[str, type[Policy]] = {
@@ -45,10 +52,13 @@ _POLICIES: dict[str, type[Policy]] = {
         SlidingWindowThompson,
         SlidingWindowUCB,
         AdaptiveThompson,
+        LinearThompson,
     )
 }
 POLICY_NAMES: tuple[str, ...] = tuple(_POLICIES)
 """Every name :func:`make_policy` accepts."""
+BANDIT_POLICY_NAMES: tuple[str, ...] = tuple(n for n, c in _POLICIES.items() if not c.contextual)
+"""The plain bandits: rewards in [0, 1], no covariates."""
 
 
 def _policy_class(name: object) -> type[Policy]:

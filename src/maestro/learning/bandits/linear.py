@@ -40,11 +40,10 @@ from typing import Any
 import numpy as np
 
 from maestro.errors import ValidationError
-from maestro.learning.bandits import Policy, PolicyState, restore_policy
-from maestro.learning.bandits.base import _check_arm, _check_range
+from maestro.learning.bandits.base import Policy, _check_arm, _check_range
 from maestro.learning.kalman import Array, KalmanFilter
 
-__all__ = ["DEFAULT_DYNAMICS", "LINEAR_POLICY", "LinearThompson", "restore"]
+__all__ = ["DEFAULT_DYNAMICS", "LINEAR_POLICY", "LinearThompson"]
 
 LINEAR_POLICY = "linear-thompson"
 DEFAULT_NOISE = 0.35
@@ -260,15 +259,3 @@ class LinearThompson(Policy):
         self._score = np.array(data["score"], dtype=float)
         self._at = None if data["at"] is None else float(data["at"])
         self.changes = int(data["changes"])
-
-
-def restore(state: PolicyState) -> Policy:
-    """Any policy from its :meth:`Policy.state`: a :class:`LinearThompson` or a bandit."""
-    if state.get("policy") != LINEAR_POLICY:
-        return restore_policy(state)
-    try:
-        policy = LinearThompson(int(state["n_arms"]), **state["params"])
-        policy._restore(state)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ValidationError(f"corrupt policy state: {exc!r}", field="state") from None
-    return policy
