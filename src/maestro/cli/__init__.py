@@ -16,6 +16,7 @@ from maestro.cli.demo import demo
 from maestro.cli.experiments import experiments_app
 from maestro.cli.recommend import recommend_app
 from maestro.cli.runs import runs_app
+from maestro.cli.studio import studio_app
 from maestro.cli.worker import worker_app
 
 __all__ = ["app", "main"]
@@ -34,6 +35,7 @@ app.add_typer(approvals_app, name="approvals")
 app.add_typer(experiments_app, name="experiments")
 app.add_typer(recommend_app, name="recommend")
 app.add_typer(worker_app, name="worker")
+app.add_typer(studio_app, name="studio")
 app.command("bench")(bench)
 app.command("demo")(demo)
 

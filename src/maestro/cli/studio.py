@@ -1,0 +1,90 @@
+"""``maestro studio``: run a workspace's content studio on the wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from maestro.cli._common import console, run
+
+if TYPE_CHECKING:
+    from maestro.cycles.runner import JobDone
+
+__all__ = ["studio_app"]
+
+studio_app = typer.Typer(
+    help="The content studio: run its cycle for real; decide held items.", no_args_is_help=True
+)
+
+
+@studio_app.command("run")
+def studio_run(
+    workspace: str = typer.Argument(..., help="Workspace name or id."),
+    burst_now: bool = typer.Option(
+        False, "--burst-now", help="Write a burst at start instead of waiting for its tick."
+    ),
+) -> None:
+    """Run the studio's jobs (burst, metrics, feedback, evolution, scouting) until Ctrl-C.
+
+    Brands, sink and periods come from the settings' [studio] section; ticks are
+    aligned to UTC (the daily burst runs at midnight).
+    """
+    run(_run(workspace, burst_now))
+
+
+async def _run(workspace: str, burst_now: bool) -> None:
+    from maestro.cycles.runner import run_studio
+    from maestro.cycles.studio import Studio
+    from maestro.engine import Maestro
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
+            loop.add_signal_handler(sig, stop.set)
+    async with Maestro.from_settings() as engine:
+        ws = await engine.tenancy.get_workspace(workspace)
+        studio = await Studio.open(engine, ws.id)
+        cfg = studio.ctx.settings
+        console.print(
+            f"[bold]studio[/] of workspace [bold]{ws.name}[/]: {len(cfg.brands)} brands "
+            f"({', '.join(cfg.brands)}), {len(studio.ctx.agents)} agents, sink "
+            f"{studio.ctx.sink.name}; burst every {cfg.burst_every_hours:g} h. Ctrl-C stops."
+        )
+        try:
+            scheduler = await run_studio(studio, stop, burst_now=burst_now, on_job=_print)
+        finally:
+            await studio.close()
+    runs = sum(j.runs for j in scheduler.jobs.values())
+    failures = sum(j.failures for j in scheduler.jobs.values())
+    console.print(f"stopped after {runs} scheduled job runs ({failures} failed)")
+
+
+def _print(done: JobDone) -> None:
+    at = done.tick.isoformat(timespec="seconds")
+    if done.error is not None:
+        console.print(f"{at} [bold red]{done.job} failed[/]: {done.error}")
+    else:
+        console.print(f"{at} {done.job}: {_summary(done.result)}")
+
+
+def _summary(result: Any) -> str:
+    """A short line for what a job returned (a report dataclass, a count, a dict)."""
+    fields = getattr(result, "__dataclass_fields__", None)
+    if fields is not None:
+        result = {k: getattr(result, k) for k in fields}
+    if isinstance(result, dict):
+        return ", ".join(f"{k} {_value(v)}" for k, v in result.items())
+    return "done" if result is None else _value(result)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    if isinstance(v, tuple | list):
+        return str(len(v))
+    return str(v)

@@ -1,0 +1,104 @@
+"""The studio for real: ``maestro studio run`` on the wall clock, and ``run_studio`` in process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from tests.integration.cycles.conftest import StudioFactory
+
+from maestro.clock import SystemClock
+from maestro.cycles.runner import JobDone, run_studio
+from maestro.cycles.settings import StudioSettings
+from maestro.store.db import Database
+from maestro.store.tables.cycles import CycleItemRow
+from maestro.store.tenancy import TenancyRepo
+
+MAESTRO = str(Path(sys.executable).with_name("maestro"))
+
+
+async def _published(db: Database, workspace_id: str) -> int:
+    async with db.read() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(CycleItemRow)
+                .where(
+                    CycleItemRow.workspace_id == workspace_id, CycleItemRow.status == "published"
+                )
+            )
+            or 0
+        )
+
+
+@pytest.mark.slow
+async def test_studio_run_writes_a_burst_on_the_wall_clock_and_stops_cleanly(
+    db: Database, db_settings: dict[str, str | None], tmp_path: Path
+) -> None:
+    ws = (await TenancyRepo(db, SystemClock()).create_workspace("live")).id
+    env = {
+        **os.environ,
+        "MAESTRO_DATABASE_URL": str(db_settings["database_url"]),
+        "MAESTRO_COORD_URL": "memory://",
+        "MAESTRO_STUDIO__BRANDS": '["acme", "zen"]',
+        "MAESTRO_LOG_LEVEL": "WARNING",
+        # The default 150 calls/hour would spread the burst over ~30 s of waiting for tokens.
+        "MAESTRO_RATELIMIT__DEFAULT__CAPACITY": "500",
+    }
+    env.pop("MAESTRO_CONFIG", None)  # cwd is an empty folder: no maestro.toml either
+    if db_settings["database_schema"]:
+        env["MAESTRO_DATABASE_SCHEMA"] = str(db_settings["database_schema"])
+    proc = await asyncio.create_subprocess_exec(
+        MAESTRO,
+        "studio",
+        "run",
+        "live",
+        "--burst-now",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while await _published(db, ws) < 12:  # 6 agents x 2 brands
+            assert proc.returncode is None, (await proc.communicate())[1].decode()
+            assert time.monotonic() < deadline, "no burst was published in time"
+            await asyncio.sleep(0.2)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()
+    text = out.decode()
+    assert "2 brands (acme, zen), 6 agents, sink simulator" in text
+    assert "burst: proposals 12, published 12" in text
+    assert "stopped after" in text
+
+
+async def test_run_studio_reports_each_job_and_stops_when_asked(
+    make_studio: StudioFactory,
+) -> None:
+    studio, _driver, engine = await make_studio(studio=StudioSettings(brands=("alpha",)))
+    stop = asyncio.Event()
+    seen: list[JobDone] = []
+
+    def on_job(done: JobDone) -> None:
+        seen.append(done)
+        stop.set()
+
+    scheduler = await run_studio(studio, stop, burst_now=True, on_job=on_job)
+    assert [d.job for d in seen] == ["burst"]
+    assert seen[0].error is None and seen[0].result.published == 6
+    assert set(scheduler.jobs) == {
+        f"studio:{studio.ctx.workspace_id}:{n}"
+        for n in ("burst", "metrics", "feedback", "evolution", "scout", "research", "retry")
+    }
+    assert all(job.runs == 0 and not job.running for job in scheduler.jobs.values())
+    assert await engine.tenancy.get_workspace(studio.ctx.workspace_id)
