@@ -43,7 +43,7 @@ from maestro.sim.audience import Mode
 __all__ = ["run"]
 
 FULL_DAYS: Final = 28.0
-FULL_SEEDS: Final = (1, 2, 3)
+FULL_SEEDS: Final = (1, 2, 3, 4, 5, 6)
 FULL_BRANDS: Final = 3
 QUICK_DAYS: Final = 2.0
 QUICK_SEEDS: Final = (1,)
@@ -191,6 +191,10 @@ def _summarise(runs: list[dict[str, Any]], days: float) -> dict[str, Any]:
             per[name] = {
                 "engagement": mean(r["engagement"] for r in mine),
                 "vs_oracle": mean(r["engagement"] / r["oracle"] for r in mine),
+                "vs_oracle_range": [
+                    min(r["engagement"] / r["oracle"] for r in mine),
+                    max(r["engagement"] / r["oracle"] for r in mine),
+                ],
                 "api_calls": mean(r["api_calls"] for r in mine),
                 "min_population_diversity": min(
                     (
@@ -234,6 +238,14 @@ def _cell(value: float | None, fmt: str) -> str:
     return format(value, fmt)
 
 
+def _spread(row: dict[str, Any]) -> str:
+    """The lowest and highest seed, when the row has several."""
+    low, high = row.get("vs_oracle_range", (None, None))
+    if low is None or high is None or low == high:
+        return ""
+    return f" ({low:.0%}-{high:.0%})"
+
+
 def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Learning: the content studio (seed 000)",
@@ -242,7 +254,7 @@ def _markdown(result: dict[str, Any]) -> str:
         f"strategies, {result['days']:g} simulated days, seeds {result['seeds']}; the full "
         "cycle (offline model, one 150/hour bucket) per contestant. Engagement = expected "
         "engagement of what was published, summed; random and oracle are scored on the "
-        "studio's own slots.",
+        "studio's own slots. vs oracle: mean over seeds (lowest-highest seed).",
         "",
     ]
     header = (
@@ -263,7 +275,7 @@ def _markdown(result: dict[str, Any]) -> str:
         for name in ("studio", "independent", "homogeneous", "random", "oracle"):
             row = v[name]
             lines.append(
-                f"| {name} | {row['engagement']:.2f} | {row['vs_oracle']:.1%} "
+                f"| {name} | {row['engagement']:.2f} | {row['vs_oracle']:.1%}{_spread(row)} "
                 f"| {row['engagement'] / base:.2f}x | {_cell(row.get('api_calls'), '.0f')} "
                 f"| {_cell(row.get('min_population_diversity'), '.2f')} "
                 f"| {_cell(row.get('mean_behaviour_diversity'), '.2f')} "

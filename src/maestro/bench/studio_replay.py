@@ -10,7 +10,8 @@ burst. It is how the defaults of :mod:`maestro.learning.bandits.linear` were cho
 the real benchmark remains the measurement.
 
 Run ``python -m maestro.bench.studio_replay [seeds]`` for the table of the
-learners below on both audiences.
+learners below on both audiences, and with ``--ceiling`` for the learner against
+oracles that are told the truth late, by drift speed (``bench/results/studio_ceiling.md``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from maestro.agents.strategies import DEFAULT_STRATEGIES
 from maestro.cycles.choice import relative_reward
 from maestro.demo.runner import DEFAULT_BRANDS
 from maestro.learning.bandits import LinearThompson, make_policy
-from maestro.sim.audience import AudienceSimulator, Mode
+from maestro.sim.audience import DEFAULT_DRIFT_PERIOD_DAYS, AudienceSimulator, Mode
 
-__all__ = ["Replay", "recovery", "replay"]
+__all__ = ["Replay", "ceiling", "recovery", "replay"]
 
 STRATEGIES = tuple(s.name for s in DEFAULT_STRATEGIES)
 AGENTS = 6
@@ -50,17 +51,34 @@ class Replay:
         return mean(self.daily)
 
 
-def replay(mode: Mode, seed: int, learner: str = "linear", **params: Any) -> Replay:
-    """The learner ``learner`` (``linear`` or a bandit name) choosing on the studio's slots."""
+def replay(
+    mode: Mode,
+    seed: int,
+    learner: str = "linear",
+    *,
+    drift_period_days: tuple[float, float] = DEFAULT_DRIFT_PERIOD_DAYS,
+    lag: int | None = None,
+    **params: Any,
+) -> Replay:
+    """The learner ``learner`` (``linear`` or a bandit name) choosing on the studio's slots.
+
+    ``lag``: instead of learning, choose the best strategy in the truth of ``lag``
+    days earlier (an oracle that is told the truth late: a ceiling for learners).
+    """
     names = list(DEFAULT_BRANDS)[:BRANDS]
     topics: list[str] = []  # in order of first appearance, as the studio's simulator sink
     for n in names:
         topics += [t for t in DEFAULT_BRANDS[n][1] if t not in topics]
-    sim = AudienceSimulator(
-        seed=seed, brands=names, strategies=STRATEGIES, topics=topics, mode=mode
-    )
-    truth = AudienceSimulator(
-        seed=seed, brands=names, strategies=STRATEGIES, topics=topics, mode=mode
+    sim, truth = (
+        AudienceSimulator(
+            seed=seed,
+            brands=names,
+            strategies=STRATEGIES,
+            topics=topics,
+            mode=mode,
+            drift_period_days=drift_period_days,
+        )
+        for _ in range(2)
     )
     rng = np.random.default_rng(seed)
     choose, learn = _learner(learner, len(names), seed, params)
@@ -75,9 +93,17 @@ def replay(mode: Mode, seed: int, learner: str = "linear", **params: Any) -> Rep
             for i in range(AGENTS):
                 topic = brand_topics[(day + i + b) % len(brand_topics)]
                 quality = float(rng.uniform(0.8, 1.0))
-                arm = choose(b, t, pending)
-                pending.append(arm)
                 values = [truth.expected(brand, s, topic, 0, quality, t) for s in STRATEGIES]
+                if lag is None:
+                    arm = choose(b, t, pending)
+                else:
+                    late = max(0.0, t - lag)
+                    arm = int(
+                        np.argmax(
+                            [truth.expected(brand, s, topic, 0, quality, late) for s in STRATEGIES]
+                        )
+                    )
+                pending.append(arm)
                 studio += values[arm]
                 oracle += max(values)
                 outcome = sim.engagement(brand, STRATEGIES[arm], topic, 0, quality, t)
@@ -132,6 +158,41 @@ def recovery(daily: list[float], hold: int = 3, switch: int = SWITCH_DAY) -> int
     return len(daily) - switch
 
 
+CEILING_PERIODS: tuple[tuple[float, float], ...] = ((7, 21), (14, 42), (28, 84), (56, 168))
+"""Drift periods (days) for :func:`ceiling`: twice as fast as the default, it, 2x and 4x slower."""
+CEILING_LAGS = (1, 2, 3)
+
+
+def ceiling(seeds: range) -> str:
+    """Markdown: the learner against oracles told the truth late, by how fast the audience drifts.
+
+    The target of 90% of the oracle is a question of evidence per change: 6 posts
+    per brand and day, 30% noise, 8 strategies. This table shows what the learner
+    earns as the drift slows, next to what perfect knowledge ``lag`` days old earns.
+    """
+
+    def score(mode: Mode, **kw: Any) -> str:
+        return f"{mean(replay(mode, s, **kw).vs_oracle for s in seeds):.1%}"
+
+    head = ["learner", *(f"truth {lag} day{'s' * (lag > 1)} late" for lag in CEILING_LAGS)]
+    lines = [
+        f"Studio replay ({len(seeds)} seeds, {DAYS} days, {BRANDS} brands x {AGENTS} posts a day):"
+        " share of the slot oracle's engagement.",
+        "",
+        "| audience | drift period (days) | " + " | ".join(head) + " |",
+        "|---|---|" + "---:|" * len(head),
+    ]
+    for low, high in CEILING_PERIODS:
+        period = (float(low), float(high))
+        row = [score("drifting", drift_period_days=period)]
+        row += [score("drifting", drift_period_days=period, lag=lag) for lag in CEILING_LAGS]
+        default = " (default)" if period == DEFAULT_DRIFT_PERIOD_DAYS else ""
+        lines.append(f"| drifting | {low:g}-{high:g}{default} | " + " | ".join(row) + " |")
+    row = [score("switching")] + [score("switching", lag=lag) for lag in CEILING_LAGS]
+    lines.append(f"| switching (day {SWITCH_DAY}) | - | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(seeds: range) -> None:
     for learner in ("adaptive", "linear"):
         drifting = [replay("drifting", s, learner) for s in seeds]
@@ -144,4 +205,9 @@ def main(seeds: range) -> None:
 
 
 if __name__ == "__main__":
-    main(range(1, 1 + (int(sys.argv[1]) if len(sys.argv) > 1 else 16)))
+    args = [a for a in sys.argv[1:] if a != "--ceiling"]
+    chosen = range(1, 1 + (int(args[0]) if args else 16))
+    if "--ceiling" in sys.argv:
+        print(ceiling(chosen), end="")
+    else:
+        main(chosen)

@@ -36,6 +36,7 @@ from maestro.errors import ValidationError
 
 __all__ = [
     "DEFAULT_DRIFT_AMPLITUDE",
+    "DEFAULT_DRIFT_PERIOD_DAYS",
     "DEFAULT_NOISE",
     "DEFAULT_START",
     "DEFAULT_SWITCH_EVERY_DAYS",

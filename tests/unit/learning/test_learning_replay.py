@@ -25,3 +25,12 @@ def test_recovery_needs_the_level_to_hold() -> None:
     assert recovery(lucky, hold=1) == 1
     assert recovery(lucky, hold=3) == 4
     assert recovery([*before, 0.4, 0.4, 0.4], hold=3) == 3  # never: the days left
+
+
+def test_an_oracle_told_the_truth_late_loses_only_when_the_audience_moves() -> None:
+    assert all(r == 1.0 for r in replay("drifting", 3, lag=0).daily)
+    assert all(r == 1.0 for r in replay("stationary", 3, lag=3).daily)
+    late = replay("drifting", 3, lag=3).vs_oracle
+    assert late < replay("drifting", 3, lag=1).vs_oracle < 1.0
+    slower = replay("drifting", 3, lag=3, drift_period_days=(56.0, 168.0)).vs_oracle
+    assert late < slower
