@@ -27,6 +27,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.agents",
     "maestro.api.routers.experiments",
     "maestro.api.routers.metrics_ingest",
+    "maestro.api.routers.studio_items",
     "maestro.api.routers.users",
     "maestro.api.routers.recommend",
     "maestro.api.routers.population",

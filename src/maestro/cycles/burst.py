@@ -8,9 +8,10 @@ more P1 calls per round) under the seed 003 rules: stop at the threshold, after
 
 Before publishing, the checkpoint applies the auto-approval rules of
 :mod:`maestro.orchestration.checkpoints`: content scoring above
-``studio.auto_approve_quality`` is approved; the rest is held for a human and, if
-nobody decides within the approval timeout, gets the configured timeout outcome
-(:func:`settle_held`).
+``studio.auto_approve_quality`` is approved; the rest is held for a human
+(``GET/POST /api/studio/items``, ``maestro studio items``). :func:`settle_held`,
+run by the retry job, publishes what a human approved and gives items nobody
+decided within the approval timeout the configured timeout outcome.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from maestro.agents.content import ContentAgent
 from maestro.agents.evolution import record_use
 from maestro.cycles.choice import stable_seed
 from maestro.cycles.context import CycleContext, PublishEvent
-from maestro.cycles.items import NewItem
+from maestro.cycles.items import ItemStatus, NewItem
 from maestro.cycles.sinks import PublishedItem
 from maestro.errors import ProviderError, RateLimitedError
 from maestro.llm.templates import render
@@ -270,7 +271,14 @@ async def _checkpoint(ctx: CycleContext, checkpoint: CheckpointSpec, item: NewIt
     return await _publish(ctx, item, rule, held=False)
 
 
-async def _publish(ctx: CycleContext, item: NewItem, rule: str, *, held: bool) -> str:
+async def _publish(
+    ctx: CycleContext, item: NewItem, rule: str, *, held: bool, expect: ItemStatus = "held"
+) -> str:
+    """Publish through the sink and record the outcome.
+
+    ``held``: the item is already stored (status ``expect``) and is settled by a
+    compare-and-set on that status; otherwise it is added now.
+    """
     now = ctx.clock.now()
     out = PublishedItem(
         item_id=item.id,
@@ -289,7 +297,7 @@ async def _publish(ctx: CycleContext, item: NewItem, rule: str, *, held: bool) -
         ctx.stats.failed += 1
         if held:
             await ctx.items.decide(
-                ctx.workspace_id, item.id, "failed", rule=rule, error=exc.message
+                ctx.workspace_id, item.id, "failed", expect=expect, rule=rule, error=exc.message
             )
         else:
             await ctx.items.add(
@@ -307,7 +315,13 @@ async def _publish(ctx: CycleContext, item: NewItem, rule: str, *, held: bool) -
     )
     if held:
         await ctx.items.decide(
-            ctx.workspace_id, item.id, "published", rule=rule, post_id=post.id, external_id=external
+            ctx.workspace_id,
+            item.id,
+            "published",
+            expect=expect,
+            rule=rule,
+            post_id=post.id,
+            external_id=external,
         )
     else:
         await ctx.items.add(
@@ -324,14 +338,28 @@ async def _publish(ctx: CycleContext, item: NewItem, rule: str, *, held: bool) -
 
 
 async def settle_held(ctx: CycleContext) -> int:
-    """Give held items whose approval timed out the configured outcome; how many were settled."""
-    expired = await ctx.items.expired_held(ctx.workspace_id)
+    """Publish what a human approved; give items held past their window the timeout outcome.
+
+    One query finds both (the database, not this process's counters, knows what is
+    held: items of an earlier process, decisions made through the API). Every change
+    is a compare-and-set on the status the item was read with, so an item a human
+    decided a moment ago is not settled again. Returns how many items were settled.
+    """
+    due = await ctx.items.due(ctx.workspace_id)
+    settled = 0
+    for item in due.approved:
+        await _publish(ctx, item, "human:approve", held=True, expect="approved")
+        ctx.stats.released_by_human += 1
+        settled += 1
     outcome = ctx.orchestration.approval_timeout_outcome
-    for item in expired:
+    for item in due.expired:
         if outcome == "approve":
             await _publish(ctx, item, "timeout:approve", held=True)
             ctx.stats.released += 1
-        else:
-            await ctx.items.decide(ctx.workspace_id, item.id, "rejected", rule="timeout:reject")
+            settled += 1
+        elif await ctx.items.decide(
+            ctx.workspace_id, item.id, "rejected", expect="held", rule="timeout:reject"
+        ):
             ctx.stats.rejected += 1
-    return len(expired)
+            settled += 1
+    return settled

@@ -67,8 +67,12 @@ class CycleStats:
     published: int = 0
     held: int = 0
     rejected: int = 0
+    """Held items rejected by the approval timeout (a human's rejections are in the database)."""
     released: int = 0
     """Held items published after their approval window (timeout outcome ``approve``)."""
+    released_by_human: int = 0
+    """Held items a human approved that the retry job sent to the sink (a sink error also
+    counts in ``failed``)."""
     failed: int = 0
     healed: int = 0
     drafts_to_threshold: Counter[int] = field(default_factory=Counter)

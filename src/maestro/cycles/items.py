@@ -5,6 +5,17 @@ checkpoint's decision and, once published, the post it became in
 :class:`~maestro.memory.posts.PostMetricsRepo`. :class:`MetricsInbox` applies metrics
 reports idempotently: the first report under a client key is applied, a repeat
 returns the original, a different report under the same key is a conflict.
+
+A held item's life::
+
+    held --human approve (before expires_at)--> approved --retry tick--> published | failed
+    held --human reject  (before expires_at)--> rejected
+    held --retry tick after expires_at--------> published | failed (timeout outcome approve)
+                                                rejected           (timeout outcome reject)
+
+Every move out of ``held`` (and out of ``approved``) is a compare-and-set on the
+status, so a human decision and the timeout settlement never overwrite each other,
+and of two concurrent human decisions exactly one wins.
 """
 
 from __future__ import annotations
@@ -15,19 +26,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from maestro.clock import Clock
 from maestro.cycles.sinks import AwaitingMetrics, MetricReading
 from maestro.errors import ConflictError, NotFoundError, ValidationError
+from maestro.store.base import UTCDateTime
 from maestro.store.db import Database
 from maestro.store.tables.cycles import CycleItemRow, IngestedMetricRow
 from maestro.store.tables.memory import ContentPostRow
 
-__all__ = ["Harvested", "Ingested", "ItemStatus", "ItemStore", "MetricsInbox", "NewItem"]
+__all__ = [
+    "ITEM_STATUSES",
+    "Decision",
+    "DueItems",
+    "Harvested",
+    "Ingested",
+    "ItemRecord",
+    "ItemStatus",
+    "ItemStore",
+    "MetricsInbox",
+    "NewItem",
+]
 
-ItemStatus = Literal["published", "held", "rejected", "failed"]
+ItemStatus = Literal["published", "held", "approved", "rejected", "failed"]
+"""``approved``: a human approved a held item; the studio publishes it on its next retry tick."""
+ITEM_STATUSES: tuple[ItemStatus, ...] = ("held", "approved", "published", "rejected", "failed")
+Decision = Literal["approve", "reject"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +69,42 @@ class NewItem:
     text: str
     quality: float
     drafts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """A stored proposal and its fate, as listed and decided through the API and the CLI."""
+
+    id: str
+    seq: int
+    brand: str
+    agent_id: str
+    strategy: str
+    topic: str
+    text: str
+    quality: float
+    drafts: int
+    status: ItemStatus
+    rule: str | None
+    """What decided: the checkpoint's rule, ``human:approve|reject``, ``timeout:approve|reject``."""
+    decided_by: str | None
+    note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    expires_at: datetime | None
+    post_id: str | None
+    external_id: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueItems:
+    """What the studio's retry tick has to do with held items."""
+
+    approved: list[NewItem]
+    """Approved by a human, to publish (oldest first)."""
+    expired: list[NewItem]
+    """Still held past their approval window: the timeout outcome applies (oldest first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +180,143 @@ class ItemStore:
 
     async def expired_held(self, workspace_id: str) -> list[NewItem]:
         """Held items whose approval window has closed, oldest first."""
-        now = self._clock.now()
+        return (await self.due(workspace_id)).expired
+
+    async def approved(self, workspace_id: str) -> list[NewItem]:
+        """Items a human approved and the studio has not published yet, oldest first."""
         async with self._db.read() as session:
             rows = await session.scalars(
                 select(CycleItemRow)
                 .where(
                     CycleItemRow.workspace_id == workspace_id,
-                    CycleItemRow.status == "held",
-                    CycleItemRow.expires_at <= now,
+                    CycleItemRow.status == "approved",
                 )
-                .order_by(CycleItemRow.seq)
+                .order_by(CycleItemRow.created_at, CycleItemRow.seq, CycleItemRow.id)
             )
             return [_new_item(r) for r in rows]
+
+    async def due(self, workspace_id: str) -> DueItems:
+        """Approved items and expired held ones, in one query on ``(workspace_id, status)``."""
+        now = self._clock.now()
+        async with self._db.read() as session:
+            rows = list(
+                await session.scalars(
+                    select(CycleItemRow)
+                    .where(
+                        CycleItemRow.workspace_id == workspace_id,
+                        CycleItemRow.status.in_(["approved", "held"]),
+                        or_(CycleItemRow.status == "approved", CycleItemRow.expires_at <= now),
+                    )
+                    .order_by(CycleItemRow.created_at, CycleItemRow.seq, CycleItemRow.id)
+                )
+            )
+        return DueItems(
+            approved=[_new_item(r) for r in rows if r.status == "approved"],
+            expired=[_new_item(r) for r in rows if r.status == "held"],
+        )
+
+    async def list_items(
+        self,
+        workspace_id: str,
+        *,
+        status: ItemStatus | None = None,
+        brand: str | None = None,
+        limit: int = 100,
+    ) -> list[ItemRecord]:
+        """Items of the workspace, newest first; ``status``/``brand`` None means any.
+
+        Raises:
+            ValidationError: ``limit`` below 1 or ``status`` unknown.
+        """
+        if limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}", field="limit")
+        if status is not None and status not in ITEM_STATUSES:
+            raise ValidationError(
+                f"status must be one of {', '.join(ITEM_STATUSES)}, got {status!r}",
+                field="status",
+            )
+        stmt = select(CycleItemRow).where(CycleItemRow.workspace_id == workspace_id)
+        if status is not None:
+            stmt = stmt.where(CycleItemRow.status == status)
+        if brand is not None:
+            stmt = stmt.where(CycleItemRow.brand == brand)
+        stmt = stmt.order_by(
+            CycleItemRow.created_at.desc(), CycleItemRow.seq.desc(), CycleItemRow.id.desc()
+        ).limit(limit)
+        async with self._db.read() as session:
+            return [_record(r) for r in await session.scalars(stmt)]
+
+    async def get(self, workspace_id: str, item_id: str) -> ItemRecord:
+        """One item of the workspace.
+
+        Raises:
+            NotFoundError: no such item in this workspace (another workspace's is not found).
+        """
+        async with self._db.read() as session:
+            row = await session.scalar(
+                select(CycleItemRow).where(
+                    CycleItemRow.workspace_id == workspace_id, CycleItemRow.id == item_id
+                )
+            )
+            if row is None:
+                raise NotFoundError(
+                    f"no studio item {item_id!r} in this workspace", field="item_id"
+                )
+            return _record(row)
+
+    async def human_decision(
+        self,
+        workspace_id: str,
+        item_id: str,
+        decision: Decision,
+        *,
+        by: str,
+        note: str | None = None,
+    ) -> ItemRecord:
+        """A human approves (``approved``: published on the next retry tick) or rejects.
+
+        A compare-and-set on ``status = 'held' AND expires_at > now``: of concurrent
+        deciders exactly one wins, and a decision never races the timeout. The same
+        decision again returns the item unchanged (clients retry).
+
+        Raises:
+            NotFoundError: no such item in this workspace.
+            ConflictError: a human or the timeout already decided otherwise, the approval
+                window closed (the timeout outcome applies), or the item was never held.
+            ValidationError: unknown decision, ``by`` empty or over 100 characters,
+                ``note`` over 2000 characters.
+        """
+        if decision not in ("approve", "reject"):
+            raise ValidationError(
+                f"decision must be approve or reject, got {decision!r}", field="decision"
+            )
+        if not 1 <= len(by) <= 100:
+            raise ValidationError("by must be 1-100 characters", field="by")
+        if note is not None and len(note) > 2000:
+            raise ValidationError("note must be at most 2000 characters", field="note")
+        now = self._clock.now()
+        rule = f"human:{decision}"
+        async with self._db.write() as session:
+            result = await session.execute(
+                update(CycleItemRow)
+                .where(
+                    CycleItemRow.workspace_id == workspace_id,
+                    CycleItemRow.id == item_id,
+                    CycleItemRow.status == "held",
+                    or_(CycleItemRow.expires_at.is_(None), CycleItemRow.expires_at > now),
+                )
+                .values(
+                    status="approved" if decision == "approve" else "rejected",
+                    rule=rule,
+                    decided_by=by,
+                    note=note,
+                    decided_at=now,
+                )
+            )
+        current = await self.get(workspace_id, item_id)
+        if getattr(result, "rowcount", 0) == 1 or current.rule == rule:
+            return current  # decided now, or the same human decision repeated
+        raise ConflictError(_refusal(current, decision, now), field="item_id")
 
     async def decide(
         self,
@@ -137,27 +324,37 @@ class ItemStore:
         item_id: str,
         status: ItemStatus,
         *,
+        expect: ItemStatus,
         rule: str | None = None,
         post_id: str | None = None,
         external_id: str | None = None,
         error: str | None = None,
-    ) -> None:
-        """Settle a held item (approved and published, rejected, or failed)."""
+    ) -> bool:
+        """Settle an item that is still ``expect``; False (nothing written) if it no longer is.
+
+        ``held`` -> published/rejected/failed (the timeout outcome), ``approved`` ->
+        published/failed (a human's approval carried out). ``decided_at`` keeps the
+        moment of a human decision; ``decided_by`` and ``note`` are never touched.
+        """
+        now = literal(self._clock.now(), UTCDateTime())
         async with self._db.write() as session:
             result = await session.execute(
                 update(CycleItemRow)
-                .where(CycleItemRow.workspace_id == workspace_id, CycleItemRow.id == item_id)
+                .where(
+                    CycleItemRow.workspace_id == workspace_id,
+                    CycleItemRow.id == item_id,
+                    CycleItemRow.status == expect,
+                )
                 .values(
                     status=status,
                     rule=rule,
                     post_id=post_id,
                     external_id=external_id,
                     error=error,
-                    decided_at=self._clock.now(),
+                    decided_at=func.coalesce(CycleItemRow.decided_at, now),
                 )
             )
-            if getattr(result, "rowcount", 1) == 0:
-                raise NotFoundError(f"cycle item {item_id!r} not found", field="item_id")
+            return bool(getattr(result, "rowcount", 0))
 
     async def awaiting_metrics(
         self, workspace_id: str, brands: Sequence[str], *, published_before: datetime
@@ -371,6 +568,61 @@ def _repeat(row: IngestedMetricRow, post_id: str, engagement: float) -> Ingested
             field="client_key",
         )
     return Ingested(row.client_key, row.post_id, row.engagement, row.received_at, duplicate=True)
+
+
+def _refusal(item: ItemRecord, decision: Decision, now: datetime) -> str:
+    """Why a human decision on ``item`` cannot be applied (for the 409)."""
+    name = f"studio item {item.id!r}"
+    if item.status == "held":
+        return (
+            f"the approval window of {name} closed at {_iso(item.expires_at)}: "
+            f"it is no longer open to a {decision}; the timeout outcome applies"
+        )
+    rule = item.rule or ""
+    if rule.startswith("human:"):
+        who = f" by {item.decided_by}" if item.decided_by else ""
+        return f"{name} was already decided{who}: {rule.removeprefix('human:')} ({item.status})"
+    if rule.startswith("timeout:"):
+        return (
+            f"{name} was already decided by the approval timeout: "
+            f"{rule.removeprefix('timeout:')} ({item.status})"
+        )
+    return f"{name} was never held for approval: {item.status} by rule {rule or 'none'}"
+
+
+def _iso(at: datetime | None) -> str:
+    return at.isoformat(timespec="seconds") if at is not None else "?"
+
+
+def _record(r: CycleItemRow) -> ItemRecord:
+    return ItemRecord(
+        id=r.id,
+        seq=r.seq,
+        brand=r.brand,
+        agent_id=r.agent_id,
+        strategy=r.strategy,
+        topic=r.topic,
+        text=r.text,
+        quality=r.quality,
+        drafts=r.drafts,
+        status=_status(r.status),
+        rule=r.rule,
+        decided_by=r.decided_by,
+        note=r.note,
+        created_at=r.created_at,
+        decided_at=r.decided_at,
+        expires_at=r.expires_at,
+        post_id=r.post_id,
+        external_id=r.external_id,
+        error=r.error,
+    )
+
+
+def _status(value: str) -> ItemStatus:
+    for status in ITEM_STATUSES:
+        if status == value:
+            return status
+    raise ValueError(f"unknown cycle item status {value!r}")
 
 
 def _new_item(r: CycleItemRow) -> NewItem:

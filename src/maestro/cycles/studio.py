@@ -164,7 +164,9 @@ class Studio:
             return await research(self.ctx, tick)
 
     async def retry(self, tick: datetime) -> dict[str, int]:
-        """Deferred work whose time has come, then approvals that timed out."""
+        """Deferred work whose time has come; then held items: what a human approved is
+        published, what timed out gets the timeout outcome (found in the database, so
+        items held by an earlier process and decisions made through the API count)."""
         async with self.ctx.lock:
             now = self.ctx.clock.now()
             due = sorted(k for k, at in self.ctx.deferred.items() if at <= now)
@@ -177,8 +179,7 @@ class Studio:
                 await learn(self.ctx)  # metrics pushed through the API reach the policies
             if scouts:
                 out["scout"] = await scout(self.ctx, tick, brands=scouts)
-            if self.ctx.stats.held > self.ctx.stats.rejected + self.ctx.stats.released:
-                out["settled"] = await settle_held(self.ctx)
+            out["settled"] = await settle_held(self.ctx)
             return out
 
     def jobs(self) -> dict[str, tuple[timedelta, Callable[[datetime], Awaitable[Any]]]]:

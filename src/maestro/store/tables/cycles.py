@@ -1,8 +1,9 @@
 """The content cycle: every proposal the studio wrote, and metrics pushed through the API.
 
 ``cycle_items`` keeps each proposal with its examined quality and what the checkpoint
-decided (published, held for a human, rejected, failed to publish). ``ingested_metrics``
-makes ``POST /api/metrics`` idempotent: one row per client-supplied key.
+decided (published, held for a human, approved by one, rejected, failed to publish) and,
+for a human decision, who made it and the note. ``ingested_metrics`` makes
+``POST /api/metrics`` idempotent: one row per client-supplied key.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class CycleItemRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """Who decided a held item by hand (None for the checkpoint's rules and the timeout)."""
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The human's note on the decision."""
     metrics_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -1,0 +1,135 @@
+"""The content studio's items: list them, approve or reject what the checkpoint held.
+
+A proposal whose examined quality is not above ``studio.auto_approve_quality`` is
+held. ``approve`` marks it ``approved`` and the studio publishes it on its next
+retry tick (every 30 minutes by default); ``reject`` marks it ``rejected``. Only a
+held item inside its approval window can be decided: the same decision again
+returns the item unchanged (200), anything else is a conflict (409: decided
+otherwise by a human or the timeout, window closed, never held). Another
+workspace's item is not found (404).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from maestro.api.deps import CurrentWorkspace, EngineDep
+from maestro.cycles.items import ItemRecord, ItemStore
+
+router = APIRouter(prefix="/api/studio", tags=["content studio"])
+
+StatusFilter = Literal["held", "approved", "published", "rejected", "failed", "all"]
+
+
+class ItemDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(default="api", min_length=1, max_length=100, description="Who decides.")
+    note: str | None = Field(default=None, max_length=2000, description="Why (kept with it).")
+
+
+class StudioItemOut(BaseModel):
+    id: str
+    brand: str
+    agent_id: str
+    strategy: str
+    topic: str
+    text: str
+    quality: float
+    drafts: int
+    status: str
+    rule: str | None = Field(
+        description="What decided: the checkpoint's rule, human:approve|reject, "
+        "timeout:approve|reject."
+    )
+    decided_by: str | None
+    note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    expires_at: datetime | None = Field(description="End of the approval window (held items).")
+    post_id: str | None
+    external_id: str | None
+    error: str | None
+
+
+def item_out(r: ItemRecord) -> StudioItemOut:
+    return StudioItemOut(
+        id=r.id,
+        brand=r.brand,
+        agent_id=r.agent_id,
+        strategy=r.strategy,
+        topic=r.topic,
+        text=r.text,
+        quality=r.quality,
+        drafts=r.drafts,
+        status=r.status,
+        rule=r.rule,
+        decided_by=r.decided_by,
+        note=r.note,
+        created_at=r.created_at,
+        decided_at=r.decided_at,
+        expires_at=r.expires_at,
+        post_id=r.post_id,
+        external_id=r.external_id,
+        error=r.error,
+    )
+
+
+@router.get("/items")
+async def list_items(
+    workspace: CurrentWorkspace,
+    engine: EngineDep,
+    status: StatusFilter = Query(default="held"),
+    brand: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[StudioItemOut]:
+    """The studio's items, newest first (held ones by default)."""
+    rows = await ItemStore(engine.db, engine.clock).list_items(
+        workspace.id, status=None if status == "all" else status, brand=brand, limit=limit
+    )
+    return [item_out(r) for r in rows]
+
+
+@router.get("/items/{item_id}")
+async def get_item(item_id: str, workspace: CurrentWorkspace, engine: EngineDep) -> StudioItemOut:
+    return item_out(await ItemStore(engine.db, engine.clock).get(workspace.id, item_id))
+
+
+_DECISION_RESPONSES: dict[int | str, dict[str, str]] = {
+    404: {"description": "no such item in this workspace"},
+    409: {"description": "decided otherwise, approval window closed, or never held"},
+}
+
+
+@router.post("/items/{item_id}/approve", responses=_DECISION_RESPONSES)
+async def approve_item(
+    item_id: str,
+    workspace: CurrentWorkspace,
+    engine: EngineDep,
+    body: ItemDecisionIn | None = None,
+) -> StudioItemOut:
+    """Approve a held item; the studio publishes it on its next retry tick."""
+    b = body or ItemDecisionIn()
+    item = await ItemStore(engine.db, engine.clock).human_decision(
+        workspace.id, item_id, "approve", by=b.by, note=b.note
+    )
+    return item_out(item)
+
+
+@router.post("/items/{item_id}/reject", responses=_DECISION_RESPONSES)
+async def reject_item(
+    item_id: str,
+    workspace: CurrentWorkspace,
+    engine: EngineDep,
+    body: ItemDecisionIn | None = None,
+) -> StudioItemOut:
+    """Reject a held item; it is never published."""
+    b = body or ItemDecisionIn()
+    item = await ItemStore(engine.db, engine.clock).human_decision(
+        workspace.id, item_id, "reject", by=b.by, note=b.note
+    )
+    return item_out(item)
