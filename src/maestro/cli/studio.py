@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from maestro.cli._common import console, run
+from maestro.cli.studio_items import items_app
 
 if TYPE_CHECKING:
     from maestro.cycles.runner import JobDone
@@ -19,6 +20,7 @@ __all__ = ["studio_app"]
 studio_app = typer.Typer(
     help="The content studio: run its cycle for real; decide held items.", no_args_is_help=True
 )
+studio_app.add_typer(items_app, name="items")
 
 
 @studio_app.command("run")

@@ -34,7 +34,7 @@ def _when(record: ItemRecord) -> str:
 
 @items_app.command("list")
 def items_list(
-    workspace: str = typer.Option(..., "--workspace", "-w", help="Workspace name or id."),
+    workspace: str = typer.Argument(..., help="Workspace name or id."),
     status: str = typer.Option("held", help=", ".join(STATUSES) + "."),
     brand: str | None = typer.Option(None, help="Only this brand."),
     limit: int = typer.Option(100, min=1, max=500, help="At most this many, newest first."),
@@ -88,8 +88,8 @@ def _decide(workspace: str, item_id: str, decision: Decision, by: str, note: str
 
 @items_app.command("approve")
 def items_approve(
+    workspace: str = typer.Argument(..., help="Workspace name or id."),
     item_id: str = typer.Argument(..., metavar="ITEM", help="The item's id."),
-    workspace: str = typer.Option(..., "--workspace", "-w", help="Workspace name or id."),
     by: str = typer.Option("cli", help="Who decides."),
     note: str | None = typer.Option(None, help="Why (kept with the decision)."),
 ) -> None:
@@ -99,8 +99,8 @@ def items_approve(
 
 @items_app.command("reject")
 def items_reject(
+    workspace: str = typer.Argument(..., help="Workspace name or id."),
     item_id: str = typer.Argument(..., metavar="ITEM", help="The item's id."),
-    workspace: str = typer.Option(..., "--workspace", "-w", help="Workspace name or id."),
     by: str = typer.Option("cli", help="Who decides."),
     note: str | None = typer.Option(None, help="Why (kept with the decision)."),
 ) -> None:

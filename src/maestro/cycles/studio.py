@@ -83,7 +83,11 @@ class Studio:
         """
         cfg = settings or engine.settings.studio
         if not cfg.brands:
-            raise ConfigurationError("the studio needs at least one brand", field="studio.brands")
+            raise ConfigurationError(
+                "the studio needs at least one brand: set studio.brands ([studio] "
+                'brands = ["acme"] in maestro.toml, or MAESTRO_STUDIO__BRANDS=\'["acme"]\')',
+                field="studio.brands",
+            )
         population = PopulationStore(engine.db, engine.clock)
         catalog = await population.catalog(workspace_id)
         if sink is None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from maestro.cli.studio_items import items_app
+from maestro.cli import app
 from maestro.config import Settings
 from maestro.cycles.items import ItemStore, NewItem
 from maestro.engine import Maestro
@@ -55,38 +55,38 @@ def test_cli_lists_approves_and_rejects_held_items(
 
     ws = asyncio.run(setup())
     runner = CliRunner()
-    listed = runner.invoke(items_app, ["list", "--workspace", "cli-studio"])
+    listed = runner.invoke(app, ["studio", "items", "list", "cli-studio"])
     assert listed.exit_code == 0, listed.output
     assert all(f"cli-item-{n}" in listed.output for n in range(3))
     assert "held" in listed.output and "Proposal number 0." in listed.output
-    beta = runner.invoke(items_app, ["list", "-w", ws, "--brand", "beta"])
+    beta = runner.invoke(app, ["studio", "items", "list", ws, "--brand", "beta"])
     assert beta.exit_code == 0 and "cli-item-2" in beta.output and "cli-item-0" not in beta.output
 
     approved = runner.invoke(
-        items_app,
-        ["approve", "cli-item-0", "--workspace", "cli-studio", "--by", "ana", "--note", "nice"],
+        app,
+        ["studio", "items", "approve", "cli-studio", "cli-item-0", "--by", "ana", "--note", "nice"],
     )
     assert approved.exit_code == 0, approved.output
     assert "approved by ana" in approved.output and "next retry tick" in approved.output
     assert asyncio.run(stored(ws, "cli-item-0")) == ("approved", "human:approve", "ana", "nice")
-    again = runner.invoke(items_app, ["approve", "cli-item-0", "-w", "cli-studio"])
+    again = runner.invoke(app, ["studio", "items", "approve", "cli-studio", "cli-item-0"])
     assert again.exit_code == 0 and "approved by ana" in again.output
 
-    rejected = runner.invoke(items_app, ["reject", "cli-item-1", "-w", "cli-studio"])
+    rejected = runner.invoke(app, ["studio", "items", "reject", "cli-studio", "cli-item-1"])
     assert rejected.exit_code == 0 and "rejected by cli" in rejected.output
-    conflict = runner.invoke(items_app, ["reject", "cli-item-0", "-w", "cli-studio"])
+    conflict = runner.invoke(app, ["studio", "items", "reject", "cli-studio", "cli-item-0"])
     assert conflict.exit_code == 1 and "already decided by ana" in conflict.output
     assert asyncio.run(stored(ws, "cli-item-0"))[0] == "approved"
 
-    other = runner.invoke(items_app, ["approve", "cli-item-2", "-w", "cli-other"])
+    other = runner.invoke(app, ["studio", "items", "approve", "cli-other", "cli-item-2"])
     assert other.exit_code == 1 and "cli-item-2" in other.output
     assert asyncio.run(stored(ws, "cli-item-2"))[0] == "held"
-    assert "cli-item" not in runner.invoke(items_app, ["list", "-w", "cli-other"]).output
+    assert "cli-item" not in runner.invoke(app, ["studio", "items", "list", "cli-other"]).output
 
-    held = runner.invoke(items_app, ["list", "-w", "cli-studio"])
+    held = runner.invoke(app, ["studio", "items", "list", "cli-studio"])
     assert "cli-item-2" in held.output and "cli-item-0" not in held.output
-    everything = runner.invoke(items_app, ["list", "-w", "cli-studio", "--status", "all"])
+    everything = runner.invoke(app, ["studio", "items", "list", "cli-studio", "--status", "all"])
     assert all(f"cli-item-{n}" in everything.output for n in range(3))
     assert "ana" in everything.output
-    bad = runner.invoke(items_app, ["list", "-w", "cli-studio", "--status", "bogus"])
+    bad = runner.invoke(app, ["studio", "items", "list", "cli-studio", "--status", "bogus"])
     assert bad.exit_code == 2 and "--status" in bad.output
