@@ -15,7 +15,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from maestro.api.deps import CurrentWorkspace, EngineDep
-from maestro.cycles.items import MetricsInbox
+from maestro.cycles.inbox import MetricsInbox
 
 router = APIRouter(prefix="/api", tags=["metrics ingestion"])
 
