@@ -22,7 +22,10 @@ the week before the switch *and stays there*: the first day from which the mean
 ratio of that day and the next ``RECOVERY_HOLD_DAYS - 1`` is at the level (capped at
 the days left). A single day at the level is also reported (``recovery_days_single``,
 the definition before): it rewards a noisy contestant for one lucky day, e.g. a
-homogeneous population that bets the whole burst on one strategy.
+homogeneous population that bets the whole burst on one strategy. Both are relative
+to the contestant's own level before the switch, which flatters a contestant that
+was doing badly; the engagement of the week after the switch against the oracle's
+(``after_switch_week``) measures what the switch cost on an absolute scale.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ async def _one(name: str, config: DemoConfig) -> dict[str, Any]:
         "recovery_days_single": _recovery(daily, config, 1)
         if config.audience == "switching"
         else [],
+        "after_switch_week": _after_switch(daily, config) if config.audience == "switching" else [],
         "daily_ratio": [
             round(d["studio"] / d["oracle"], 4) if d["oracle"] else None for d in daily
         ],
@@ -176,6 +180,18 @@ def _recovery(daily: list[dict[str, Any]], config: DemoConfig, hold: int) -> lis
                 None,
             )
             out.append(float((back if back is not None else int(config.days)) - s))
+        switch += config.switch_every_days
+    return out
+
+
+def _after_switch(daily: list[dict[str, Any]], config: DemoConfig) -> list[float]:
+    """Engagement / oracle over the week after each switch: what the switch cost, absolutely."""
+    out: list[float] = []
+    switch = config.switch_every_days
+    while switch < config.days:
+        week = [d for d in daily if switch <= d["day"] < switch + 7 and d["oracle"]]
+        if week:
+            out.append(sum(d["studio"] for d in week) / sum(d["oracle"] for d in week))
         switch += config.switch_every_days
     return out
 
@@ -210,6 +226,9 @@ def _summarise(runs: list[dict[str, Any]], days: float) -> dict[str, Any]:
                 ),
                 "recovery_days_single": mean(
                     [x for r in mine for x in r.get("recovery_days_single", [])] or [float("nan")]
+                ),
+                "after_switch_week": mean(
+                    [x for r in mine for x in r.get("after_switch_week", [])] or [float("nan")]
                 ),
             }
         per["random"] = {
@@ -261,7 +280,7 @@ def _markdown(result: dict[str, Any]) -> str:
         "| contestant | engagement | vs oracle | vs studio | API calls "
         "| min population diversity | agents on different strategies "
         f"| recovery after a switch (days, held {RECOVERY_HOLD_DAYS} days) "
-        "| recovery (days, one day at the level) |"
+        "| recovery (days, one day at the level) | week after a switch, vs oracle |"
     )
     for audience, block in result["summary"].items():
         v = block["variants"]
@@ -270,7 +289,7 @@ def _markdown(result: dict[str, Any]) -> str:
             f"## {audience} audience",
             "",
             header,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for name in ("studio", "independent", "homogeneous", "random", "oracle"):
             row = v[name]
@@ -280,7 +299,8 @@ def _markdown(result: dict[str, Any]) -> str:
                 f"| {_cell(row.get('min_population_diversity'), '.2f')} "
                 f"| {_cell(row.get('mean_behaviour_diversity'), '.2f')} "
                 f"| {_cell(row.get('recovery_days'), '.1f')} "
-                f"| {_cell(row.get('recovery_days_single'), '.1f')} |"
+                f"| {_cell(row.get('recovery_days_single'), '.1f')} "
+                f"| {_cell(row.get('after_switch_week'), '.1%')} |"
             )
         calls = v["studio"]["api_calls"] / v["independent"]["api_calls"] - 1.0
         notes = {
