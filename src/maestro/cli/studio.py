@@ -58,7 +58,9 @@ async def _run(workspace: str, burst_now: bool) -> None:
             f"{studio.ctx.sink.name}; burst every {cfg.burst_every_hours:g} h. Ctrl-C stops."
         )
         try:
-            scheduler = await run_studio(studio, stop, burst_now=burst_now, on_job=_print)
+            scheduler = await run_studio(
+                studio, stop, burst_now=burst_now, on_job=_print, coord=engine.coord
+            )
         finally:
             await studio.close()
     runs = sum(j.runs for j in scheduler.jobs.values())

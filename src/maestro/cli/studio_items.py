@@ -1,8 +1,9 @@
 """``maestro studio items``: the studio's held items; approve or reject from the terminal.
 
 Works on the configured database like ``maestro approvals``. An approved item is
-published by the studio's next retry tick (every 30 minutes by default), wherever
-the studio runs.
+announced on the coordinator: a running studio that hears it (Redis, or the same
+process) publishes it at once; otherwise the studio's next retry tick does (every
+30 minutes by default).
 """
 
 from __future__ import annotations
@@ -72,15 +73,17 @@ def items_list(
 
 def _decide(workspace: str, item_id: str, decision: Decision, by: str, note: str | None) -> None:
     async def go(engine: Maestro) -> ItemRecord:
-        from maestro.cycles.items import ItemStore
+        from maestro.cycles.runner import decide_item
 
         ws = await engine.tenancy.get_workspace(workspace)
-        return await ItemStore(engine.db, engine.clock).human_decision(
-            ws.id, item_id, decision, by=by, note=note
-        )
+        return await decide_item(engine, ws.id, item_id, decision, by=by, note=note)
 
     item = with_engine(go)
-    then = "; the studio publishes it on its next retry tick" if item.status == "approved" else ""
+    then = (
+        "; a running studio that hears of it publishes it now, else at its next retry tick"
+        if item.status == "approved"
+        else ""
+    )
     console.print(
         f"item [bold]{item.id}[/] ({item.brand}) {item.status} by {item.decided_by}{then}"
     )
@@ -93,7 +96,7 @@ def items_approve(
     by: str = typer.Option("cli", help="Who decides."),
     note: str | None = typer.Option(None, help="Why (kept with the decision)."),
 ) -> None:
-    """Approve a held item; the studio publishes it on its next retry tick."""
+    """Approve a held item; a running studio publishes it now (at the latest on its retry tick)."""
     _decide(workspace, item_id, "approve", by, note)
 
 

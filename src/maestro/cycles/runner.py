@@ -5,23 +5,33 @@ The demo drives the same :class:`~maestro.cycles.studio.Studio` on simulated tim
 it on the engine's clock. The scheduler aligns ticks to the epoch, so a daily burst
 runs at midnight UTC; ``burst_now`` adds one burst at start (a first day's content,
 or a smoke test of a new configuration).
+
+A held item a human approves (:func:`decide_item`, behind the API and the CLI) is
+announced on the coordinator; a running studio listening on it publishes the item
+at once instead of at its next retry tick. With Redis that reaches a studio in any
+process; with ``memory://`` only one in the same process, and the retry tick (every
+30 minutes by default) remains the fallback either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from maestro.coord import Coordinator, Subscription
+from maestro.cycles.items import Decision, ItemRecord, ItemStore
 from maestro.jobs.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from maestro.cycles.studio import Studio
+    from maestro.engine import Maestro
 
-__all__ = ["JobDone", "run_studio"]
+__all__ = ["JobDone", "approvals_channel", "decide_item", "run_studio"]
 
 log = logging.getLogger("maestro.cycles")
 
@@ -40,18 +50,48 @@ class JobDone:
 Listener = Callable[[JobDone], None]
 
 
+def approvals_channel(coord: Coordinator, workspace_id: str) -> str:
+    """Where approvals of ``workspace_id``'s held items are announced."""
+    return coord.key("studio", workspace_id, "approved")
+
+
+async def decide_item(
+    engine: Maestro,
+    workspace_id: str,
+    item_id: str,
+    decision: Decision,
+    *,
+    by: str,
+    note: str | None,
+) -> ItemRecord:
+    """A human decision on a held item; an approval is announced to the running studio."""
+    item = await ItemStore(engine.db, engine.clock).human_decision(
+        workspace_id, item_id, decision, by=by, note=note
+    )
+    if item.status == "approved":
+        try:
+            await engine.coord.publish(approvals_channel(engine.coord, workspace_id), item.id)
+        except Exception:  # the decision stands; the retry tick publishes it
+            log.warning("could not announce approved item %s", item.id, exc_info=True)
+    return item
+
+
 async def run_studio(
     studio: Studio,
     stop: asyncio.Event,
     *,
     burst_now: bool = False,
     on_job: Listener | None = None,
+    coord: Coordinator | None = None,
+    ready: asyncio.Event | None = None,
 ) -> Scheduler:
     """Run ``studio``'s jobs on its engine's clock until ``stop`` is set.
 
-    Returns the scheduler once running jobs have finished (its per-job counters
-    say what ran). A failing job is logged by the scheduler, reported to
-    ``on_job`` with its error, and tried again at its next tick.
+    With ``coord``, approvals announced by :func:`decide_item` are published at
+    once (job ``release``). ``ready`` is set once the studio listens and its jobs
+    are scheduled. Returns the scheduler once running jobs have finished
+    (its per-job counters say what ran). A failing job is logged by the scheduler,
+    reported to ``on_job`` with its error, and tried again at its next tick.
     """
     clock = studio.ctx.clock
     scheduler = Scheduler(clock)
@@ -66,12 +106,38 @@ async def run_studio(
             log.exception("the burst at start failed")
     if stop.is_set():  # asked to stop during the first burst
         return scheduler
+    listener: asyncio.Task[None] | None = None
+    if coord is not None:
+        subscription = await coord.subscribe(approvals_channel(coord, studio.ctx.workspace_id))
+        release = _reporting("release", studio.release, on_job)
+        listener = asyncio.create_task(_release_on_approval(subscription, release, clock.now))
     scheduler.start()
+    if ready is not None:
+        ready.set()
     try:
         await stop.wait()
     finally:
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         await scheduler.stop()
     return scheduler
+
+
+async def _release_on_approval(
+    subscription: Subscription,
+    release: Callable[[datetime], Awaitable[Any]],
+    now: Callable[[], datetime],
+) -> None:
+    try:
+        async for _item in subscription:
+            try:
+                await release(now())
+            except Exception:  # reported to on_job; the retry tick will try again
+                log.exception("publishing approved items failed")
+    finally:
+        await subscription.close()
 
 
 def _reporting(

@@ -186,6 +186,11 @@ class Studio:
             out["settled"] = await settle_held(self.ctx)
             return out
 
+    async def release(self, tick: datetime) -> int:
+        """Now rather than at the next retry tick: publish what a human approved."""
+        async with self.ctx.lock:
+            return await settle_held(self.ctx)
+
     def jobs(self) -> dict[str, tuple[timedelta, Callable[[datetime], Awaitable[Any]]]]:
         """Job name -> (period, function), in the order ties run."""
         s = self.ctx.settings

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from tests.integration.cycles.conftest import StudioFactory
 
 from maestro.clock import SystemClock
-from maestro.cycles.runner import JobDone, run_studio
+from maestro.cycles.items import ItemStore
+from maestro.cycles.runner import JobDone, decide_item, run_studio
 from maestro.cycles.settings import StudioSettings
+from maestro.cycles.simclock import SimulatedClock
 from maestro.store.db import Database
 from maestro.store.tables.cycles import CycleItemRow
 from maestro.store.tenancy import TenancyRepo
@@ -102,3 +104,41 @@ async def test_run_studio_reports_each_job_and_stops_when_asked(
     }
     assert all(job.runs == 0 and not job.running for job in scheduler.jobs.values())
     assert await engine.tenancy.get_workspace(studio.ctx.workspace_id)
+
+
+async def test_an_approval_reaches_the_running_studio_at_once(
+    make_studio: StudioFactory,
+) -> None:
+    studio, _driver, engine = await make_studio(
+        studio=StudioSettings(brands=("alpha",), auto_approve_quality=1.0)  # every item held
+    )
+    report = await studio.burst(engine.clock.now())
+    assert report.held == 6
+    assert isinstance(engine.clock, SimulatedClock)
+    engine.clock.advance(60)  # past the aligned ticks: no scheduled job is due while we look
+    store = ItemStore(engine.db, engine.clock)
+    held = await store.list_items(studio.ctx.workspace_id, status="held")
+    stop = asyncio.Event()
+    released: list[JobDone] = []
+
+    def on_job(done: JobDone) -> None:
+        if done.job == "release":
+            released.append(done)
+            stop.set()
+
+    ready = asyncio.Event()
+    running = asyncio.create_task(
+        run_studio(studio, stop, on_job=on_job, coord=engine.coord, ready=ready)
+    )
+    await asyncio.wait_for(ready.wait(), timeout=10)
+    item = await decide_item(
+        engine, studio.ctx.workspace_id, held[0].id, "approve", by="ana", note=None
+    )
+    assert item.status == "approved"
+    scheduler = await asyncio.wait_for(running, timeout=10)
+    assert [d.error for d in released] == [None] and released[0].result == 1
+    after = await store.get(studio.ctx.workspace_id, held[0].id)
+    assert (after.status, after.rule, after.decided_by) == ("published", "human:approve", "ana")
+    assert all(job.runs == 0 for job in scheduler.jobs.values())  # not the retry tick's doing
+    others = await store.list_items(studio.ctx.workspace_id, status="held")
+    assert len(others) == 5

@@ -1,8 +1,9 @@
 """The content studio's items: list them, approve or reject what the checkpoint held.
 
 A proposal whose examined quality is not above ``studio.auto_approve_quality`` is
-held. ``approve`` marks it ``approved`` and the studio publishes it on its next
-retry tick (every 30 minutes by default); ``reject`` marks it ``rejected``. Only a
+held. ``approve`` marks it ``approved`` and a running studio publishes it at once
+(announced on the coordinator; else on its next retry tick, every 30 minutes by
+default); ``reject`` marks it ``rejected``. Only a
 held item inside its approval window can be decided: the same decision again
 returns the item unchanged (200), anything else is a conflict (409: decided
 otherwise by a human or the timeout, window closed, never held). Another
@@ -18,7 +19,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.api.deps import CurrentWorkspace, EngineDep
-from maestro.cycles.items import ItemRecord, ItemStore
+from maestro.cycles.items import Decision, ItemRecord, ItemStore
+from maestro.cycles.runner import decide_item
+from maestro.engine import Maestro
 
 router = APIRouter(prefix="/api/studio", tags=["content studio"])
 
@@ -112,12 +115,8 @@ async def approve_item(
     engine: EngineDep,
     body: ItemDecisionIn | None = None,
 ) -> StudioItemOut:
-    """Approve a held item; the studio publishes it on its next retry tick."""
-    b = body or ItemDecisionIn()
-    item = await ItemStore(engine.db, engine.clock).human_decision(
-        workspace.id, item_id, "approve", by=b.by, note=b.note
-    )
-    return item_out(item)
+    """Approve a held item; a running studio publishes it at once (else at its retry tick)."""
+    return await _decide(engine, workspace.id, item_id, "approve", body)
 
 
 @router.post("/items/{item_id}/reject", responses=_DECISION_RESPONSES)
@@ -128,8 +127,17 @@ async def reject_item(
     body: ItemDecisionIn | None = None,
 ) -> StudioItemOut:
     """Reject a held item; it is never published."""
+    return await _decide(engine, workspace.id, item_id, "reject", body)
+
+
+async def _decide(
+    engine: Maestro,
+    workspace_id: str,
+    item_id: str,
+    decision: Decision,
+    body: ItemDecisionIn | None,
+) -> StudioItemOut:
     b = body or ItemDecisionIn()
-    item = await ItemStore(engine.db, engine.clock).human_decision(
-        workspace.id, item_id, "reject", by=b.by, note=b.note
+    return item_out(
+        await decide_item(engine, workspace_id, item_id, decision, by=b.by, note=b.note)
     )
-    return item_out(item)
