@@ -11,13 +11,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import REDIS_URL, require_server
 from tests.integration.cycles.conftest import StudioFactory
 
 from maestro.clock import SystemClock
+from maestro.config import Settings
 from maestro.cycles.items import ItemStore
 from maestro.cycles.runner import JobDone, decide_item, run_studio
 from maestro.cycles.settings import StudioSettings
 from maestro.cycles.simclock import SimulatedClock
+from maestro.cycles.studio import Studio
+from maestro.engine import Maestro
+from maestro.llm.settings import GatewaySettings
+from maestro.sim.audience import DEFAULT_START
 from maestro.store.db import Database
 from maestro.store.tables.cycles import CycleItemRow
 from maestro.store.tenancy import TenancyRepo
@@ -142,3 +148,46 @@ async def test_an_approval_reaches_the_running_studio_at_once(
     assert all(job.runs == 0 for job in scheduler.jobs.values())  # not the retry tick's doing
     others = await store.list_items(studio.ctx.workspace_id, status="held")
     assert len(others) == 5
+
+
+async def test_with_redis_an_approval_made_elsewhere_reaches_the_studio(
+    db_settings: dict[str, str | None], key_prefix: str
+) -> None:
+    """Two engines (an API replica and the studio's process) share only the database and Redis."""
+    require_server("redis", REDIS_URL, 6379)
+    clock = SimulatedClock(DEFAULT_START)
+    settings = Settings.load(
+        **db_settings,
+        coord_url=REDIS_URL,
+        key_prefix=key_prefix,
+        gateway=GatewaySettings(quota_keys=("workspace",)),
+        studio=StudioSettings(brands=("alpha",), auto_approve_quality=1.0),
+    )
+    async with (
+        Maestro.from_settings(settings, clock=clock) as home,
+        Maestro.from_settings(settings, clock=clock) as elsewhere,
+    ):
+        ws = (await home.tenancy.create_workspace("redis-studio")).id
+        studio = await Studio.open(home, ws)
+        try:
+            assert (await studio.burst(clock.now())).held == 6
+            clock.advance(60)
+            held = await ItemStore(home.db, clock).list_items(ws, status="held")
+            stop, ready = asyncio.Event(), asyncio.Event()
+            done: list[JobDone] = []
+
+            def on_job(event: JobDone) -> None:
+                done.append(event)
+                stop.set()
+
+            running = asyncio.create_task(
+                run_studio(studio, stop, on_job=on_job, coord=home.coord, ready=ready)
+            )
+            await asyncio.wait_for(ready.wait(), timeout=10)
+            await decide_item(elsewhere, ws, held[-1].id, "approve", by="ops", note="ok")
+            await asyncio.wait_for(running, timeout=10)
+        finally:
+            await studio.close()
+        assert [(d.job, d.result) for d in done] == [("release", 1)]
+        item = await ItemStore(elsewhere.db, clock).get(ws, held[-1].id)
+        assert (item.status, item.decided_by, item.note) == ("published", "ops", "ok")
