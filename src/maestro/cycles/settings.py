@@ -6,11 +6,13 @@ under ``[studio]`` or with ``MAESTRO_STUDIO__...`` variables.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+import re
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "BUILTIN_SINKS",
     "DEFAULT_BURST_EVERY_HOURS",
     "DEFAULT_EVOLUTION_EVERY_DAYS",
     "DEFAULT_FEEDBACK_EVERY_HOURS",
@@ -18,7 +20,6 @@ __all__ = [
     "DEFAULT_RESEARCH_EVERY_HOURS",
     "DEFAULT_SCOUT_EVERY_HOURS",
     "Sharing",
-    "SinkKind",
     "StudioSettings",
     "WebhookSinkSettings",
 ]
@@ -44,7 +45,8 @@ Sharing = Literal["hybrid", "independent", "homogeneous"]
 """How agents share what they learn (seed 000 section A): the recommended hybrid (shared
 per-brand evidence and patterns, per-agent weights), fully independent agents, or one
 shared policy every agent follows."""
-SinkKind = Literal["simulator", "webhook"]
+BUILTIN_SINKS: Final = ("simulator", "webhook")
+_PLUGIN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class WebhookSinkSettings(BaseModel):
@@ -120,9 +122,25 @@ class StudioSettings(BaseModel):
     bandit of ``maestro.learning.bandits`` fed the relative reward."""
     quota: Literal["workspace", "provider"] = "workspace"
     """Bucket platform calls (metrics collection) draw on: the workspace's, or the sink's."""
-    sink: SinkKind = "simulator"
-    """Where published items go; ``simulator`` also supplies their metrics."""
+    sink: str = "simulator"
+    """Where published items go: ``simulator`` (which also supplies their metrics),
+    ``webhook``, or a plug-in ``package.module:factory`` called as
+    ``factory(engine, **sink_options)`` that returns a ``maestro.cycles.sinks.Sink``
+    (and, if it also is a ``MetricSource``, the metrics source; else metrics arrive
+    through ``POST /api/metrics``)."""
+    sink_options: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments of a plug-in sink's factory."""
     webhook: WebhookSinkSettings = WebhookSinkSettings()
     """The HTTP sink (metrics then arrive through ``POST /api/metrics``)."""
     seed: int = 0
     """Seed of every random choice of the cycle (strategy draws, topics, evolution)."""
+
+    @field_validator("sink")
+    @classmethod
+    def _known_sink(cls, value: str) -> str:
+        if value in BUILTIN_SINKS or _PLUGIN.match(value):
+            return value
+        raise ValueError(
+            f"{value!r} is neither {' nor '.join(BUILTIN_SINKS)} nor a plug-in "
+            "'package.module:factory'"
+        )

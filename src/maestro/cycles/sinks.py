@@ -10,10 +10,14 @@ engagement of published posts. Two pairs ship with Maestro:
   as JSON to a webhook (retried with backoff on the injected clock); the platform
   reports metrics back through ``POST /api/metrics``, so collection has nothing to
   pull and costs no token.
+
+Any other sink is a plug-in named in the settings (``studio.sink =
+"package.module:factory"``) and built by :func:`load_sink`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -35,6 +39,7 @@ __all__ = [
     "PushedMetrics",
     "SimulatorSink",
     "Sink",
+    "load_sink",
 ]
 
 
@@ -102,6 +107,36 @@ class MetricSource(Protocol):
     async def collect(self, posts: Sequence[AwaitingMetrics]) -> list[MetricReading]:
         """Readings for those of ``posts`` that have metrics now."""
         ...
+
+
+def load_sink(path: str, engine: Any, options: Mapping[str, Any]) -> Sink:
+    """The plug-in ``package.module:factory``, built as ``factory(engine, **options)``.
+
+    Raises:
+        ConfigurationError: (field ``studio.sink``) the module or name does not
+            exist, the factory fails, or what it returns is not a :class:`Sink`.
+    """
+    module_name, _, attr = path.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"sink plug-in {path!r} cannot be loaded: {exc}", field="studio.sink"
+        ) from exc
+    try:
+        sink = factory(engine, **options)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"sink plug-in {path!r} failed to start: {exc.__class__.__name__}: {exc}",
+            field="studio.sink",
+        ) from exc
+    if not isinstance(sink, Sink):
+        raise ConfigurationError(
+            f"sink plug-in {path!r} returned {type(sink).__name__}, which has no "
+            "'name' and 'async publish(item)'",
+            field="studio.sink",
+        )
+    return sink
 
 
 class SimulatorSink:

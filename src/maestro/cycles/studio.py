@@ -45,6 +45,7 @@ from maestro.cycles.sinks import (
     PushedMetrics,
     SimulatorSink,
     Sink,
+    load_sink,
 )
 from maestro.errors import ConfigurationError
 from maestro.jobs.scheduler import Job, Scheduler
@@ -224,6 +225,9 @@ def _default_sink(
 ) -> tuple[Sink, MetricSource]:
     if cfg.sink == "webhook":
         return HttpWebhookSink(cfg.webhook, clock=engine.clock), PushedMetrics()
+    if cfg.sink != "simulator":
+        plugin = load_sink(cfg.sink, engine, cfg.sink_options)
+        return plugin, plugin if isinstance(plugin, MetricSource) else PushedMetrics()
     if simulator is None:
         topics: list[str] = []
         for brand in cfg.brands:
