@@ -53,8 +53,8 @@ async def _run(workspace: str, burst_now: bool) -> None:
         studio = await Studio.open(engine, ws.id)
         cfg = studio.ctx.settings
         console.print(
-            f"[bold]studio[/] of workspace [bold]{ws.name}[/]: {len(cfg.brands)} brands "
-            f"({', '.join(cfg.brands)}), {len(studio.ctx.agents)} agents, sink "
+            f"[bold]studio[/] of workspace [bold]{ws.name}[/]: {_n(len(cfg.brands), 'brand')} "
+            f"({', '.join(cfg.brands)}), {_n(len(studio.ctx.agents), 'agent')}, sink "
             f"{studio.ctx.sink.name}; burst every {cfg.burst_every_hours:g} h. Ctrl-C stops."
         )
         try:
@@ -66,6 +66,10 @@ async def _run(workspace: str, burst_now: bool) -> None:
     runs = sum(j.runs for j in scheduler.jobs.values())
     failures = sum(j.failures for j in scheduler.jobs.values())
     console.print(f"stopped after {runs} scheduled job runs ({failures} failed)")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _print(done: JobDone) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
+from rich.padding import Padding
 
 from maestro.cli._common import console, with_engine
 
@@ -28,9 +28,14 @@ items_app = typer.Typer(
 )
 
 
-def _when(record: ItemRecord) -> str:
-    at = record.expires_at if record.status == "held" else record.decided_at
-    return at.isoformat(timespec="seconds") if at is not None else ""
+def _fate(r: ItemRecord) -> str:
+    """``held until ...`` or ``published by ana at ...``: what a reviewer needs to know."""
+    at = r.expires_at if r.status == "held" else r.decided_at
+    when = at.strftime("%Y-%m-%d %H:%MZ") if at is not None else ""
+    if r.status == "held":
+        return f"[yellow]held[/] until {when}"
+    who = f" by {r.decided_by}" if r.decided_by else f" ({r.rule})" if r.rule else ""
+    return f"{r.status}{who} at {when}"
 
 
 @items_app.command("list")
@@ -53,22 +58,18 @@ def items_list(
             ws.id, status=wanted, brand=brand, limit=limit
         )
 
-    table = Table(
-        "id", "brand", "strategy", "topic", "quality", "status", "expires/decided", "by", "text"
-    )
-    for r in with_engine(go):
-        table.add_row(
-            r.id,
-            r.brand,
-            r.strategy,
-            r.topic,
-            f"{r.quality:.2f}",
-            r.status,
-            _when(r),
-            r.decided_by or "",
-            r.text if len(r.text) <= 60 else r.text[:57] + "...",
+    items = with_engine(go)
+    for r in items:  # a block per item: reviewers read the text, and need the whole id
+        console.print(f"[bold]{r.id}[/]  {_fate(r)}")
+        console.print(
+            f"  {r.brand} · {r.strategy} · {r.topic} · quality {r.quality:.2f} · "
+            f"{r.drafts} draft{'s' * (r.drafts != 1)}",
+            style="dim",
         )
-    console.print(table)
+        text = " ".join(r.text.split())
+        console.print(Padding(text if len(text) <= 280 else text[:277] + "...", (0, 0, 1, 2)))
+    if not items:
+        console.print(f"no {status if status != 'all' else ''} items".replace("  ", " "))
 
 
 def _decide(workspace: str, item_id: str, decision: Decision, by: str, note: str | None) -> None:
