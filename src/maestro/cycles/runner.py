@@ -6,6 +6,10 @@ it on the engine's clock. The scheduler aligns ticks to the epoch, so a daily bu
 runs at midnight UTC; ``burst_now`` adds one burst at start (a first day's content,
 or a smoke test of a new configuration).
 
+With a coordinator, a running studio holds a lease on its workspace (renewed every
+third of ``LEASE_SECONDS``), so a second ``maestro studio run`` of the same workspace
+refuses to start instead of writing a second burst (across processes with Redis).
+
 A held item a human approves (:func:`decide_item`, behind the API and the CLI) is
 announced on the coordinator; a running studio listening on it publishes the item
 at once instead of at its next retry tick. With Redis that reaches a studio in any
@@ -23,17 +27,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from maestro.coord import Coordinator, Subscription
+from maestro.clock import Clock
+from maestro.coord import Coordinator, Lock, Subscription
 from maestro.cycles.items import Decision, ItemRecord, ItemStore
+from maestro.errors import ConflictError
 from maestro.jobs.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from maestro.cycles.studio import Studio
     from maestro.engine import Maestro
 
-__all__ = ["JobDone", "approvals_channel", "decide_item", "run_studio"]
+__all__ = ["LEASE_SECONDS", "JobDone", "approvals_channel", "decide_item", "run_studio"]
 
 log = logging.getLogger("maestro.cycles")
+
+LEASE_SECONDS = 60.0
+"""How long a studio's claim on its workspace outlives its process (a crash)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,34 @@ async def run_studio(
     (its per-job counters say what ran). A failing job is logged by the scheduler,
     reported to ``on_job`` with its error, and tried again at its next tick.
     """
+    workspace_id = studio.ctx.workspace_id
+    lease: Lock | None = None
+    if coord is not None:
+        lease = coord.lock(f"studio:{workspace_id}:runner", ttl=LEASE_SECONDS)
+        if not await lease.acquire(blocking=False):
+            raise ConflictError(
+                f"the studio of workspace {workspace_id!r} is already running "
+                f"(another 'maestro studio run'); its claim lapses {LEASE_SECONDS:g} s "
+                "after that process stops",
+                field="workspace_id",
+            )
+    try:
+        return await _run(studio, stop, burst_now, on_job, coord, ready, lease)
+    finally:
+        if lease is not None:
+            with contextlib.suppress(Exception):  # it lapses anyway
+                await lease.release()
+
+
+async def _run(
+    studio: Studio,
+    stop: asyncio.Event,
+    burst_now: bool,
+    on_job: Listener | None,
+    coord: Coordinator | None,
+    ready: asyncio.Event | None,
+    lease: Lock | None,
+) -> Scheduler:
     clock = studio.ctx.clock
     scheduler = Scheduler(clock)
     prefix = f"studio:{studio.ctx.workspace_id}:"
@@ -106,23 +143,40 @@ async def run_studio(
             log.exception("the burst at start failed")
     if stop.is_set():  # asked to stop during the first burst
         return scheduler
-    listener: asyncio.Task[None] | None = None
+    helpers: list[asyncio.Task[None]] = []
     if coord is not None:
         subscription = await coord.subscribe(approvals_channel(coord, studio.ctx.workspace_id))
         release = _reporting("release", studio.release, on_job)
-        listener = asyncio.create_task(_release_on_approval(subscription, release, clock.now))
+        helpers.append(asyncio.create_task(_release_on_approval(subscription, release, clock.now)))
+    if lease is not None:
+        helpers.append(asyncio.create_task(_keep(lease, clock, stop)))
     scheduler.start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
-        if listener is not None:
-            listener.cancel()
+        for task in helpers:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await listener
+                await task
         await scheduler.stop()
     return scheduler
+
+
+async def _keep(lease: Lock, clock: Clock, stop: asyncio.Event) -> None:
+    """Renew the lease; if another process holds it now, stop rather than run twice."""
+    while True:
+        await clock.sleep(LEASE_SECONDS / 3)
+        try:
+            kept = await lease.extend(LEASE_SECONDS)
+        except Exception:  # coordinator briefly unreachable: try again next period
+            log.warning("could not renew the studio's lease", exc_info=True)
+            continue
+        if not kept:
+            log.error("the studio's lease was lost to another process: stopping")
+            stop.set()
+            return
 
 
 async def _release_on_approval(

@@ -22,6 +22,7 @@ from maestro.cycles.settings import StudioSettings
 from maestro.cycles.simclock import SimulatedClock
 from maestro.cycles.studio import Studio
 from maestro.engine import Maestro
+from maestro.errors import ConflictError
 from maestro.llm.settings import GatewaySettings
 from maestro.sim.audience import DEFAULT_START
 from maestro.store.db import Database
@@ -191,3 +192,23 @@ async def test_with_redis_an_approval_made_elsewhere_reaches_the_studio(
         assert [(d.job, d.result) for d in done] == [("release", 1)]
         item = await ItemStore(elsewhere.db, clock).get(ws, held[-1].id)
         assert (item.status, item.decided_by, item.note) == ("published", "ops", "ok")
+
+
+async def test_a_second_runner_of_the_same_workspace_is_refused(
+    make_studio: StudioFactory,
+) -> None:
+    studio, _driver, engine = await make_studio(studio=StudioSettings(brands=("alpha",)))
+    assert isinstance(engine.clock, SimulatedClock)
+    engine.clock.advance(60)  # no scheduled job is due
+    stop, ready = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(run_studio(studio, stop, coord=engine.coord, ready=ready))
+    await asyncio.wait_for(ready.wait(), timeout=10)
+    with pytest.raises(ConflictError) as caught:
+        await run_studio(studio, asyncio.Event(), coord=engine.coord, burst_now=True)
+    assert caught.value.field == "workspace_id" and "already running" in caught.value.message
+    assert await ItemStore(engine.db, engine.clock).list_items(studio.ctx.workspace_id) == []
+    stop.set()
+    await asyncio.wait_for(first, timeout=10)
+    again = asyncio.Event()
+    again.set()  # the lease was released: a new runner starts (and stops at once)
+    await run_studio(studio, again, coord=engine.coord)
