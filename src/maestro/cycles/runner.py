@@ -108,9 +108,9 @@ async def run_studio(
         lease = coord.lock(f"studio:{workspace_id}:runner", ttl=LEASE_SECONDS)
         if not await lease.acquire(blocking=False):
             raise ConflictError(
-                f"the studio of workspace {workspace_id!r} is already running "
-                f"(another 'maestro studio run'); its claim lapses {LEASE_SECONDS:g} s "
-                "after that process stops",
+                f"the studio of workspace {workspace_id!r} is already running (another "
+                f"'maestro studio run'); if that process died, its claim lapses within "
+                f"{LEASE_SECONDS:g} s",
                 field="workspace_id",
             )
     try:
