@@ -163,23 +163,6 @@ class ItemStore:
                 )
             )
 
-    async def expired_held(self, workspace_id: str) -> list[NewItem]:
-        """Held items whose approval window has closed, oldest first."""
-        return (await self.due(workspace_id)).expired
-
-    async def approved(self, workspace_id: str) -> list[NewItem]:
-        """Items a human approved and the studio has not published yet, oldest first."""
-        async with self._db.read() as session:
-            rows = await session.scalars(
-                select(CycleItemRow)
-                .where(
-                    CycleItemRow.workspace_id == workspace_id,
-                    CycleItemRow.status == "approved",
-                )
-                .order_by(CycleItemRow.created_at, CycleItemRow.seq, CycleItemRow.id)
-            )
-            return [_new_item(r) for r in rows]
-
     async def due(self, workspace_id: str) -> DueItems:
         """Approved items and expired held ones, in one query on ``(workspace_id, status)``."""
         now = self._clock.now()
@@ -319,7 +302,8 @@ class ItemStore:
 
         ``held`` -> published/rejected/failed (the timeout outcome), ``approved`` ->
         published/failed (a human's approval carried out). ``decided_at`` keeps the
-        moment of a human decision; ``decided_by`` and ``note`` are never touched.
+        moment of a human decision, ``decided_by`` and ``note`` the human's; an item
+        nobody decided is marked ``decided_by="timeout"``.
         """
         now = literal(self._clock.now(), UTCDateTime())
         async with self._db.write() as session:
@@ -337,9 +321,18 @@ class ItemStore:
                     external_id=external_id,
                     error=error,
                     decided_at=func.coalesce(CycleItemRow.decided_at, now),
+                    decided_by=func.coalesce(CycleItemRow.decided_by, literal("timeout")),
                 )
             )
             return bool(getattr(result, "rowcount", 0))
+
+    async def last_seq(self, workspace_id: str) -> int:
+        """The highest proposal number so far (0 for none): a reopened studio counts on."""
+        async with self._db.read() as session:
+            found = await session.scalar(
+                select(func.max(CycleItemRow.seq)).where(CycleItemRow.workspace_id == workspace_id)
+            )
+        return int(found or 0)
 
     async def awaiting_metrics(
         self, workspace_id: str, brands: Sequence[str], *, published_before: datetime

@@ -140,6 +140,7 @@ class Studio:
             )
             await population.save_agents(workspace_id, ctx.agents)
             await population.record_diversity(workspace_id, ctx.agents, "founding")
+        ctx.seq = await ctx.items.last_seq(workspace_id)
         await load_policies(ctx)
         return cls(ctx)
 

@@ -177,7 +177,7 @@ async def test_after_the_window_a_decision_is_409_and_the_timeout_outcome_applie
         assert (await studio.retry(engine.clock.now()))["settled"] == 6
         items = (await client.get("/api/studio/items?status=all")).json()
         assert {i["rule"] for i in items} == {f"timeout:{outcome}"}
-        assert all(i["decided_by"] is None for i in items)
+        assert all(i["decided_by"] == "timeout" for i in items)
         if outcome == "approve":
             assert {i["status"] for i in items} == {"published"}
             assert len(published) == 6 and studio.ctx.stats.released == 6
@@ -240,6 +240,12 @@ async def test_a_reopened_studio_publishes_and_settles_items_held_before_the_res
     rules = {i.id: i.rule for i in await store.list_items(ws, limit=10)}
     assert rules[held[0]] == "human:approve" and rules[held[1]] == "human:reject"
     assert [r for i, r in rules.items() if i not in held[:2]] == ["timeout:reject"] * 4
+
+    # The reopened studio numbers its proposals after the ones before the restart.
+    assert again.ctx.seq == 6
+    await again.burst(engine.clock.now())
+    seqs = sorted(i.seq for i in await store.list_items(ws, limit=20))
+    assert seqs == list(range(1, 13))
 
 
 async def test_bad_requests_are_422_naming_the_field_and_change_nothing(
@@ -347,8 +353,8 @@ async def test_the_timeout_never_overwrites_a_human_decision_and_vice_versa(
         "ana",
         "fine",
     )
-    assert [i.id for i in await store.approved(workspace_id)] == ["item-0"]
-    assert await store.approved(other_workspace_id) == []
+    assert [i.id for i in (await store.due(workspace_id)).approved] == ["item-0"]
+    assert (await store.due(other_workspace_id)).approved == []
 
     assert isinstance(engine.clock, ManualClock)
     engine.clock.advance(WINDOW.total_seconds())
