@@ -11,15 +11,18 @@ saves a screenshot of the filled page (how docs/img/dashboard.png is made).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -32,6 +35,7 @@ from maestro.agents.population_store import PopulationStore
 from maestro.agents.strategies import DEFAULT_STRATEGIES
 from maestro.api.app import create_app
 from maestro.config import Settings
+from maestro.cycles.items import ItemRecord, ItemStore, NewItem
 from maestro.engine import Maestro
 from maestro.llm.types import CompletionRequest
 from maestro.memory.patterns import PatternStore
@@ -44,6 +48,8 @@ PATTERN = "'story' beats the fitbrand average by 42% over 9 posts"
 FADING = "'listicle' beats the _global_ average by 31% over 5 posts"
 REVIEW = {"name": "review", "condition": "before_execution", "description": "Check the draft"}
 STARTUP_SECONDS = 30.0
+T = TypeVar("T")
+SEQ = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Site:
     key: str
     workspace: str
     agents: list[ContentAgent]
+    settings: Settings
 
 
 async def _seed(settings: Settings) -> tuple[str, str, list[ContentAgent]]:
@@ -142,7 +149,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             outcome = {"value": value, "variant_id": variant.json()["variant_id"], "unit_id": unit}
             assert api.post(f"/api/experiments/{experiment}/outcomes", json=outcome).is_success
     try:
-        yield Site(url=url, key=key, workspace=workspace, agents=agents)
+        yield Site(url=url, key=key, workspace=workspace, agents=agents, settings=settings)
     finally:
         server.should_exit = True
         thread.join(timeout=STARTUP_SECONDS)
@@ -219,12 +226,107 @@ def _connect(page: Any, site: Site, key: str) -> None:
     page.get_by_role("button", name="Connect").click()
 
 
+def _on_engine(site: Site, work: Callable[[Maestro], Awaitable[T]]) -> T:
+    """``await work(engine)`` on an engine of the site's database (the server keeps its own).
+
+    In a thread of its own: Playwright's sync API keeps an event loop running on this one.
+    """
+
+    async def run() -> T:
+        async with Maestro.from_settings(site.settings) as engine:
+            return await work(engine)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result(timeout=STARTUP_SECONDS)
+
+
+@dataclass(frozen=True)
+class Held:
+    """A proposal the studio's checkpoint held for a human."""
+
+    id: str
+    brand: str
+    strategy: str
+    topic: str
+    text: str
+    quality: float
+    expires_at: datetime
+
+    @property
+    def window(self) -> str:
+        """``expires_at`` as the panel shows it."""
+        return self.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hold(
+    site: Site,
+    workspace: str,
+    topic: str,
+    *,
+    brand: str = "fitbrand",
+    strategy: str = "story",
+    quality: float = 0.42,
+    window: timedelta = timedelta(hours=1),
+) -> Held:
+    """A held item in ``workspace``, stored the way the studio's checkpoint stores it."""
+    tag = uuid.uuid4().hex[:8]
+    text = (
+        f"Why {topic} matters ({tag}).\n"
+        "Most people underestimate it; the research says otherwise.\n"
+        f"Three habits that change your {topic} this week."
+    )
+
+    async def add(engine: Maestro) -> Held:
+        expires = engine.clock.now() + window
+        item = NewItem(
+            id=str(uuid.uuid4()),
+            seq=next(SEQ),
+            brand=brand,
+            agent_id="agent-e2e",
+            strategy=strategy,
+            topic=topic,
+            text=text,
+            quality=quality,
+            drafts=2,
+        )
+        await ItemStore(engine.db, engine.clock).add(
+            workspace, item, status="held", expires_at=expires
+        )
+        return Held(item.id, brand, strategy, topic, text, quality, expires)
+
+    return _on_engine(site, add)
+
+
+def _item(site: Site, workspace: str, item_id: str) -> ItemRecord:
+    async def get(engine: Maestro) -> ItemRecord:
+        return await ItemStore(engine.db, engine.clock).get(workspace, item_id)
+
+    return _on_engine(site, get)
+
+
+def _other_workspace(site: Site, name: str) -> tuple[str, str]:
+    """Another workspace of the same server, with its own key: (id, key)."""
+
+    async def create(engine: Maestro) -> tuple[str, str]:
+        ws = await engine.tenancy.create_workspace(name)
+        _, key = await engine.tenancy.create_key(ws.id)
+        return ws.id, key
+
+    return _on_engine(site, create)
+
+
+def _held_row(page: Any, item: Held) -> Any:
+    """The held panel's row of ``item`` (found by its text, which only it has)."""
+    return page.locator("#panel-held tbody tr", has_text=item.text.splitlines()[0])
+
+
 def test_a_workspace_key_fills_every_panel_and_approves_from_the_page(
     site: Site, page: Any
 ) -> None:
     from playwright.sync_api import expect
 
     run_id, approval_id = _pending(site)
+    held = _hold(site, site.workspace, "sleep")
     _connect(page, site, site.key)
     expect(page.locator("#key-status")).to_contain_text("dashboard-e2e")
 
@@ -261,6 +363,7 @@ def test_a_workspace_key_fills_every_panel_and_approves_from_the_page(
 
     approvals = page.locator("#panel-approvals")
     expect(approvals).to_contain_text("Check the draft")
+    expect(_held_row(page, held)).to_contain_text(held.text.splitlines()[-1])
     expect(page.locator(".panel .error:visible")).to_have_count(0)
     if SCREENSHOT:
         page.screenshot(path=SCREENSHOT, full_page=True)
@@ -296,9 +399,154 @@ def test_a_wrong_key_shows_the_error_in_the_page(site: Site, page: Any) -> None:
 
     _connect(page, site, "mk_00000000_wrong")
     expect(page.locator("#key-status")).to_contain_text("401")
-    for panel in ("budget", "costs", "population", "patterns", "experiments", "approvals"):
+    panels = ("budget", "costs", "population", "patterns", "experiments", "approvals", "held")
+    for panel in panels:
         error = page.locator(f"#panel-{panel} .error")
         expect(error).to_be_visible()
         expect(error).to_contain_text("401 unauthorized: a valid API key is required")
     expect(page.locator("#panel-population")).not_to_contain_text(site.agents[0].name)
     expect(page.locator("#panel-health .error")).to_be_hidden()
+
+
+def test_held_content_shows_each_item_and_approves_or_rejects_it_from_the_page(
+    site: Site, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    first = _hold(site, site.workspace, "sleep", quality=0.42)
+    second = _hold(
+        site, site.workspace, "hydration", brand="runbrand", strategy="how-to", quality=0.5
+    )
+    _connect(page, site, site.key)
+    page.get_by_label("every 5 s").uncheck()  # the page reloads the panel itself after a decision
+
+    for item in (first, second):
+        row = _held_row(page, item)
+        expect(row).to_have_count(1)
+        cells = row.locator("td")
+        expect(cells.nth(0)).to_have_text(item.brand)
+        expect(cells.nth(1)).to_have_text(item.strategy)
+        expect(cells.nth(2)).to_have_text(item.topic)
+        expect(cells.nth(3)).to_have_text(f"{item.quality:.2f}")
+        expect(cells.nth(4)).to_have_text(item.window)
+        text = cells.nth(5).locator(".post-text")
+        expect(text).to_have_text(item.text)  # the whole text, its lines kept
+        lines = text.evaluate(
+            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+        )
+        assert lines >= 2.9, f"the text shows {lines:.1f} lines, not its three"
+
+    # The buttons are disabled while the decision is on its way.
+    pending: list[Any] = []
+    page.route("**/api/studio/items/*/approve", lambda route: pending.append(route))
+    row = _held_row(page, first)
+    row.get_by_role("button", name="Approve").click()
+    expect(row.get_by_role("button", name="Approve")).to_be_disabled()
+    expect(row.get_by_role("button", name="Reject")).to_be_disabled()
+    expect(_held_row(page, second).get_by_role("button", name="Approve")).to_be_enabled()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not pending:  # Playwright hands the held request over while it waits
+        assert time.monotonic() < deadline, "the Approve button sent no request"
+        page.wait_for_timeout(20)
+    assert len(pending) == 1
+    pending[0].continue_()
+    page.unroute("**/api/studio/items/*/approve")
+
+    panel = page.locator("#panel-held")
+    notice = panel.locator(".notice")
+    expect(notice).to_have_text(
+        "Approved the fitbrand post on “sleep”: it will be published by the running studio."
+    )
+    expect(notice).to_have_class("notice")  # not a conflict
+    expect(_held_row(page, first)).to_have_count(0)
+    expect(panel).not_to_contain_text(first.text.splitlines()[0])
+    approved = _item(site, site.workspace, first.id)
+    assert (approved.status, approved.rule, approved.decided_by) == (
+        "approved",
+        "human:approve",
+        "dashboard",
+    )
+
+    _held_row(page, second).get_by_role("button", name="Reject").click()
+    expect(notice).to_have_text(
+        "Rejected the runbrand post on “hydration”: it will not be published."
+    )
+    expect(_held_row(page, second)).to_have_count(0)
+    rejected = _item(site, site.workspace, second.id)
+    assert (rejected.status, rejected.rule, rejected.decided_by) == (
+        "rejected",
+        "human:reject",
+        "dashboard",
+    )
+    assert _item(site, site.workspace, first.id).status == "approved", "the reject left it alone"
+
+
+def test_a_held_item_decided_elsewhere_shows_the_servers_409_message(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    item = _hold(site, site.workspace, "focus")
+    _connect(page, site, site.key)
+    page.get_by_label("every 5 s").uncheck()  # keep the stale row on screen
+    row = _held_row(page, item)
+    expect(row.get_by_role("button", name="Reject")).to_be_visible()
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}) as api:
+        r = api.post(f"/api/studio/items/{item.id}/approve", json={"by": "ana"})
+        assert r.status_code == 200, r.text
+    row.get_by_role("button", name="Reject").click()
+
+    notice = page.locator("#panel-held .notice")
+    expect(notice).to_have_text(
+        f"Could not reject: studio item '{item.id}' was already decided by ana: approve (approved)"
+    )
+    expect(notice).to_have_class("notice conflict")
+    expect(row).to_have_count(0)  # reloaded: it is no longer held
+    decided = _item(site, site.workspace, item.id)
+    assert (decided.status, decided.decided_by) == ("approved", "ana"), (
+        "the late reject changed nothing"
+    )
+
+
+def test_a_held_item_whose_window_closed_shows_the_409_and_stays_held(
+    site: Site, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    item = _hold(site, site.workspace, "posture", window=timedelta(minutes=-5))
+    _connect(page, site, site.key)
+    page.get_by_label("every 5 s").uncheck()
+    row = _held_row(page, item)
+    expect(row.locator("td").nth(4)).to_have_text(f"{item.window} closed")
+    row.get_by_role("button", name="Approve").click()
+
+    notice = page.locator("#panel-held .notice")
+    expect(notice).to_contain_text(
+        f"Could not approve: the approval window of studio item '{item.id}'"
+    )
+    expect(notice).to_contain_text("the timeout outcome applies")
+    expect(notice).to_have_class("notice conflict")
+    expect(row.get_by_role("button", name="Approve")).to_be_enabled()  # reloaded, still held
+    assert _item(site, site.workspace, item.id).status == "held"
+
+
+def test_held_content_shows_only_the_keys_workspace(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    other, other_key = _other_workspace(site, "held-other")
+    _, empty_key = _other_workspace(site, "held-empty")
+    ours = _hold(site, site.workspace, "stretching")
+    theirs = _hold(site, other, "stretching")
+    panel = page.locator("#panel-held")
+
+    _connect(page, site, site.key)
+    expect(_held_row(page, ours)).to_have_count(1)
+    expect(panel).not_to_contain_text(theirs.text.splitlines()[0])
+
+    _connect(page, site, other_key)
+    expect(page.locator("#key-status")).to_contain_text("held-other")
+    expect(_held_row(page, theirs)).to_have_count(1)
+    expect(panel.locator("tbody tr")).to_have_count(1)  # nothing of the first workspace
+
+    _connect(page, site, empty_key)
+    expect(page.locator("#key-status")).to_contain_text("held-empty")
+    expect(panel.locator(".body")).to_have_text("Nothing held.")
+    assert _item(site, other, theirs.id).status == "held"

@@ -127,25 +127,39 @@ async function experiments() {
     }));
 }
 
-function notify(text, conflict) {
-  const notice = document.querySelector("#panel-approvals .notice");
+function notify(panel, text, conflict) {
+  const notice = document.querySelector(`#${panel} .notice`);
   notice.textContent = text;
   notice.classList.toggle("conflict", Boolean(conflict));
   notice.hidden = false;
 }
 
-async function decide(approval, action, buttons, reload) {
+/**
+ * POST a decision with the row's buttons disabled, say in the panel's notice what
+ * happened (`done`, or `conflict(message)` for a 409), then reload the panel.
+ */
+async function decide(panel, path, action, buttons, reload, { done, conflict }) {
   buttons.forEach((b) => { b.disabled = true; });
   try {
-    await api(`/api/approvals/${encodeURIComponent(approval.id)}/${action}`,
-      { method: "POST", body: { by: "dashboard" } });
-    const verb = action === "approve" ? "Approved" : "Rejected";
-    notify(`${verb} “${approval.checkpoint}” (run ${approval.run_id}).`, false);
+    await api(path, { method: "POST", body: { by: "dashboard" } });
+    notify(panel, done, false);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 409) notify(`Already decided: ${err.message}`, true);
-    else notify(`Could not ${action}: ${describe(err)}`, true);
+    if (err instanceof ApiError && err.status === 409) notify(panel, conflict(err.message), true);
+    else notify(panel, `Could not ${action}: ${describe(err)}`, true);
   }
   await reload();
+}
+
+/** The Approve and Reject buttons of one row, named for `what` (screen readers, tests). */
+function decisionButtons(what, onClick) {
+  const button = (action, label) => el("button", {
+    type: "button", class: action, "aria-label": `${label} ${what}`, text: label,
+  });
+  const approve = button("approve", "Approve");
+  const reject = button("reject", "Reject");
+  approve.addEventListener("click", () => onClick("approve", [approve, reject]));
+  reject.addEventListener("click", () => onClick("reject", [approve, reject]));
+  return el("div", { class: "actions" }, approve, reject);
 }
 
 function approvalsLoader(reload) {
@@ -154,18 +168,55 @@ function approvalsLoader(reload) {
     if (!list.length) return empty("Nothing waiting for a decision.");
     return table(["Checkpoint", "Description", "Run", "Requested", "Expires", "Decision"],
       list.map((a) => {
-        const button = (action, label) => el("button", {
-          type: "button", class: action, "aria-label": `${label} ${a.checkpoint} for run ${a.run_id}`,
-          text: label,
+        const buttons = decisionButtons(`${a.checkpoint} for run ${a.run_id}`, (action, row) => {
+          const verb = action === "approve" ? "Approved" : "Rejected";
+          return decide("panel-approvals", `/api/approvals/${encodeURIComponent(a.id)}/${action}`,
+            action, row, reload, {
+              done: `${verb} “${a.checkpoint}” (run ${a.run_id}).`,
+              conflict: (message) => `Already decided: ${message}`,
+            });
         });
-        const approve = button("approve", "Approve");
-        const reject = button("reject", "Reject");
-        approve.addEventListener("click", () => decide(a, "approve", [approve, reject], reload));
-        reject.addEventListener("click", () => decide(a, "reject", [approve, reject], reload));
         return [a.checkpoint, a.description || "—", el("code", { text: a.run_id }),
           fmt.time(a.requested_at), `${fmt.time(a.expires_at)} (then ${a.timeout_outcome})`,
-          el("div", { class: "actions" }, approve, reject)];
+          buttons];
       }));
+  };
+}
+
+const HELD_LIMIT = 50;
+
+/** When a held item's approval window closes; flagged once it has (a decision is then a 409). */
+function windowCloses(iso) {
+  if (!iso) return "—";
+  const closed = new Date(iso).getTime() <= Date.now();
+  return el("span", {}, fmt.time(iso), closed ? [" ", badge("closed", "warn")] : null);
+}
+
+function heldLoader(reload) {
+  return async () => {
+    const list = await api(`/api/studio/items?status=held&limit=${HELD_LIMIT}`);
+    if (!list.length) return empty("Nothing held.");
+    const more = list.length === HELD_LIMIT ? ` (the ${HELD_LIMIT} newest; more are held)` : "";
+    return table(["Brand", "Strategy", "Topic", num("Quality"), "Window closes", "Text", "Decision"],
+      list.map((item) => {
+        const post = `the ${item.brand} post on “${item.topic}”`;
+        const what = `${post} (item ${item.id})`;
+        const buttons = decisionButtons(what, (action, row) => decide("panel-held",
+          `/api/studio/items/${encodeURIComponent(item.id)}/${action}`, action, row, reload, {
+            done: action === "approve"
+              ? `Approved ${post}: it will be published by the running studio.`
+              : `Rejected ${post}: it will not be published.`,
+            conflict: (message) => `Could not ${action}: ${message}`,
+          }));
+        const text = el("div", {
+          class: "post-text", tabindex: "0", role: "region", "aria-label": `Text of ${what}`,
+          text: item.text,
+        });
+        return [item.brand, item.strategy, item.topic, fmt.num(item.quality),
+          windowCloses(item.expires_at), text, buttons];
+      }),
+    `${fmt.int(list.length)} held, newest first${more}. What nobody decides before its window ` +
+      "closes gets the studio's timeout outcome.");
   };
 }
 
@@ -176,6 +227,7 @@ export function panelLoaders(reload) {
     "panel-budget": budget,
     "panel-costs": costs,
     "panel-approvals": approvalsLoader(() => reload("panel-approvals")),
+    "panel-held": heldLoader(() => reload("panel-held")),
     "panel-ratelimit": rateLimit,
     "panel-population": population,
     "panel-patterns": patterns,
