@@ -10,7 +10,7 @@ change returns a new agent, so a rejected mutation can never leak half-applied.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -192,6 +192,14 @@ class ContentAgent:
     # changes -----------------------------------------------------------------------
     def with_weights(self, weights: Mapping[str, float]) -> ContentAgent:
         return replace(self, dna=replace(self.dna, strategy_weights=weights))
+
+    def with_strategies(self, names: Iterable[str]) -> ContentAgent:
+        """The agent knowing strategies added to the catalog since it was born (at weight 0:
+        adaptation and evolution decide how much they get)."""
+        missing = [n for n in names if n not in self.weights]
+        if not missing:
+            return self
+        return self.with_weights({**self.weights, **dict.fromkeys(missing, 0.0)})
 
     def with_performance(self, performance: float) -> ContentAgent:
         return replace(self, performance=performance)

@@ -31,6 +31,7 @@ ROUTER_MODULES: list[str] = [
     "maestro.api.routers.users",
     "maestro.api.routers.recommend",
     "maestro.api.routers.population",
+    "maestro.api.routers.strategies",
     "maestro.api.routers.patterns",
     "maestro.api.routers.dashboard",
 ]

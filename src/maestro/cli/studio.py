@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from maestro.cli._common import console, run
+from maestro.cli._common import console, run, with_engine
 from maestro.cli.studio_items import items_app
 
 if TYPE_CHECKING:
+    from maestro.agents.strategies import Strategy
     from maestro.cycles.runner import JobDone
+    from maestro.engine import Maestro
 
 __all__ = ["studio_app"]
 
@@ -96,3 +98,51 @@ def _value(v: Any) -> str:
     if isinstance(v, tuple | list):
         return str(len(v))
     return str(v)
+
+
+strategies_app = typer.Typer(
+    help="The workspace's strategy catalog: the eight defaults and your own.",
+    no_args_is_help=True,
+)
+studio_app.add_typer(strategies_app, name="strategies")
+
+
+@strategies_app.command("list")
+def strategies_list(workspace: str = typer.Argument(..., help="Workspace name or id.")) -> None:
+    """The catalog: defaults first, then the workspace's own in the order they were added."""
+    from rich.table import Table
+
+    from maestro.agents.population_store import PopulationStore
+
+    async def go(engine: Maestro) -> list[Strategy]:
+        ws = await engine.tenancy.get_workspace(workspace)
+        return list(await PopulationStore(engine.db, engine.clock).catalog(ws.id))
+
+    table = Table("name", "title", "prompt fragment", "")
+    for s in with_engine(go):
+        table.add_row(s.name, s.title, s.prompt_fragment, "default" if s.builtin else "custom")
+    console.print(table)
+
+
+@strategies_app.command("add")
+def strategies_add(
+    workspace: str = typer.Argument(..., help="Workspace name or id."),
+    name: str = typer.Argument(..., help="Slug: 2-30 characters a-z, 0-9 and '-'."),
+    title: str = typer.Option(..., help="Human-readable name."),
+    fragment: str = typer.Option(..., help="Instruction inserted into generation prompts."),
+    description: str = typer.Option("", help="Why and when it works, for people."),
+) -> None:
+    """Add a strategy; the studio's agents and policies take it up when the studio next opens."""
+
+    from maestro.agents.population_store import PopulationStore
+    from maestro.agents.strategies import Strategy
+
+    async def go(engine: Maestro) -> Strategy:
+        ws = await engine.tenancy.get_workspace(workspace)
+        wanted = Strategy(name=name, title=title, prompt_fragment=fragment, description=description)
+        return await PopulationStore(engine.db, engine.clock).add_strategy(ws.id, wanted)
+
+    added = with_engine(go)
+    console.print(
+        f"added strategy [bold]{added.name}[/]; a running studio takes it up when restarted"
+    )

@@ -142,12 +142,16 @@ class StrategySelector:
             self.policies[context] = found
         return found
 
+    def fits(self, policy: Policy) -> bool:
+        """Whether a stored policy can continue here: same kind, one arm per strategy."""
+        return policy.name == self.policy_name and policy.n_arms == len(self.strategies)
+
     def load(self, context: str, policy: Policy) -> None:
-        """Continue from a stored policy (same strategies, in the same order)."""
-        if policy.n_arms != len(self.strategies):
+        """Continue from a stored policy (same kind, same strategies in the same order)."""
+        if not self.fits(policy):
             raise ValidationError(
-                f"stored policy {context!r} has {policy.n_arms} arms, "
-                f"the catalog {len(self.strategies)}",
+                f"stored policy {context!r} is {policy.name} over {policy.n_arms} strategies; "
+                f"this studio learns with {self.policy_name} over {len(self.strategies)}",
                 field="strategies",
             )
         self.policies[context] = policy

@@ -14,6 +14,7 @@ relative to each brand's decay-weighted average, under the diversity rules.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from maestro.cycles.sinks import AwaitingMetrics
 from maestro.llm.ratelimit.policy import Deferred
 from maestro.llm.types import Priority
 from maestro.memory.weighted import weighted_by, weighted_mean
+
+log = logging.getLogger("maestro.cycles")
 
 __all__ = ["FeedbackSummary", "collect_metrics", "feedback_cycle", "load_policies", "save_policies"]
 
@@ -101,14 +104,47 @@ async def save_policies(ctx: CycleContext) -> None:
 
 
 async def load_policies(ctx: CycleContext) -> int:
-    """Continue from the policies stored for this studio's sharing mode; how many were found."""
+    """Continue from the policies stored for this studio's sharing mode; how many were found.
+
+    A stored policy that no longer fits (a strategy was added to the catalog, or
+    ``studio.policy`` names another learner) is not thrown away with its evidence:
+    every policy is relearned from the measured posts in the database, in the order
+    they were published, and saved.
+    """
     prefix = f"studio:{ctx.settings.sharing}:"
-    found = 0
+    found = stale = 0
     for key in await ctx.policies.keys(ctx.workspace_id, prefix=prefix):
         stored = await ctx.policies.get(ctx.workspace_id, key)
-        if stored is not None:
+        if stored is None:
+            continue
+        if ctx.selector.fits(stored.policy):
             ctx.selector.load(key, stored.policy)
             found += 1
+        else:
+            stale += 1
+    if stale:
+        ctx.selector.policies.clear()
+        history = await ctx.items.measured(ctx.workspace_id)
+        for h in history:
+            ctx.selector.observe(
+                h.agent_id,
+                h.brand,
+                h.strategy,
+                h.engagement,
+                topic=h.topic,
+                quality=h.quality,
+                at=h.published_at,
+            )
+        await save_policies(ctx)
+        log.info(
+            "relearned the studio's policies from %d measured posts: %d stored ones no longer "
+            "fit %s over %d strategies",
+            len(history),
+            stale,
+            ctx.selector.policy_name,
+            len(ctx.selector.strategies),
+            extra={"fields": {"workspace_id": ctx.workspace_id}},
+        )
     return found
 
 

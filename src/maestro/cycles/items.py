@@ -369,32 +369,40 @@ class ItemStore:
 
     async def harvest(self, workspace_id: str) -> list[Harvested]:
         """Published items whose post now has engagement, marked as seen (each is returned once)."""
-        now = self._clock.now()
+        found = await self._measured(workspace_id, unseen=True)
+        if found:
+            async with self._db.write() as session:
+                await session.execute(
+                    update(CycleItemRow)
+                    .where(
+                        CycleItemRow.workspace_id == workspace_id,
+                        CycleItemRow.id.in_([h.item_id for h in found]),
+                        CycleItemRow.metrics_at.is_(None),
+                    )
+                    .values(metrics_at=self._clock.now())
+                )
+        return found
+
+    async def measured(self, workspace_id: str) -> list[Harvested]:
+        """Every published item with engagement, in publishing order: the history to relearn."""
+        return await self._measured(workspace_id, unseen=False)
+
+    async def _measured(self, workspace_id: str, *, unseen: bool) -> list[Harvested]:
         stmt = (
             select(CycleItemRow, ContentPostRow.engagement, ContentPostRow.published_at)
             .join(ContentPostRow, ContentPostRow.id == CycleItemRow.post_id)
             .where(
                 CycleItemRow.workspace_id == workspace_id,
                 CycleItemRow.status == "published",
-                CycleItemRow.metrics_at.is_(None),
                 ContentPostRow.workspace_id == workspace_id,
                 ContentPostRow.engagement.is_not(None),
             )
-            .order_by(CycleItemRow.seq)
+            .order_by(ContentPostRow.published_at, CycleItemRow.seq, CycleItemRow.id)
         )
+        if unseen:
+            stmt = stmt.where(CycleItemRow.metrics_at.is_(None))
         async with self._db.read() as session:
             rows = (await session.execute(stmt)).all()
-        if rows:
-            async with self._db.write() as session:
-                await session.execute(
-                    update(CycleItemRow)
-                    .where(
-                        CycleItemRow.workspace_id == workspace_id,
-                        CycleItemRow.id.in_([r.id for r, _, _ in rows]),
-                        CycleItemRow.metrics_at.is_(None),
-                    )
-                    .values(metrics_at=now)
-                )
         return [
             Harvested(
                 item_id=r.id,

@@ -130,6 +130,10 @@ class Studio:
             rng=random.Random(stable_seed(cfg.seed, "studio")),
         )
         ctx.agents = await population.list_agents(workspace_id)
+        known = [a.with_strategies(catalog.names()) for a in ctx.agents]
+        if known != ctx.agents:  # strategies were added to the catalog since
+            ctx.agents = known
+            await population.save_agents(workspace_id, known)
         if not ctx.agents:
             ctx.agents = found_population(
                 catalog.names(),
