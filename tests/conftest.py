@@ -142,6 +142,18 @@ async def db_settings(db_backend: str, tmp_path: Path) -> AsyncIterator[dict[str
 
 
 @pytest.fixture
+def cli_env(
+    db_settings: dict[str, str | None], key_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Environment for running ``maestro`` commands in process against the test database."""
+    monkeypatch.setenv("MAESTRO_DATABASE_URL", str(db_settings["database_url"]))
+    if db_settings["database_schema"]:
+        monkeypatch.setenv("MAESTRO_DATABASE_SCHEMA", str(db_settings["database_schema"]))
+    monkeypatch.setenv("MAESTRO_KEY_PREFIX", key_prefix)
+    monkeypatch.setenv("COLUMNS", "300")  # Rich tables unwrapped, for assertions
+
+
+@pytest.fixture
 def db_url(db_settings: dict[str, str | None]) -> str:
     return str(db_settings["database_url"])
 

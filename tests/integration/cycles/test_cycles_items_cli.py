@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 from typer.testing import CliRunner
 
 from maestro.cli import app
@@ -28,14 +27,7 @@ def _item(n: int) -> NewItem:
     )
 
 
-def test_cli_lists_approves_and_rejects_held_items(
-    db_settings: dict[str, str | None], key_prefix: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MAESTRO_DATABASE_URL", str(db_settings["database_url"]))
-    if db_settings["database_schema"]:
-        monkeypatch.setenv("MAESTRO_DATABASE_SCHEMA", str(db_settings["database_schema"]))
-    monkeypatch.setenv("MAESTRO_KEY_PREFIX", key_prefix)
-    monkeypatch.setenv("COLUMNS", "300")
+def test_cli_lists_approves_and_rejects_held_items(cli_env: None) -> None:
 
     async def setup() -> str:
         async with Maestro.from_settings(Settings.load()) as engine:

@@ -16,14 +16,7 @@ from maestro.orchestration.service import orchestration_for
 from maestro.orchestration.spec import CheckpointSpec, StageSpec, StepSpec, WorkflowSpec
 
 
-def test_cli_lists_runs_and_approves(
-    db_settings: dict[str, str | None], key_prefix: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MAESTRO_DATABASE_URL", str(db_settings["database_url"]))
-    if db_settings["database_schema"]:
-        monkeypatch.setenv("MAESTRO_DATABASE_SCHEMA", str(db_settings["database_schema"]))
-    monkeypatch.setenv("MAESTRO_KEY_PREFIX", key_prefix)
-    monkeypatch.setenv("COLUMNS", "300")
+def test_cli_lists_runs_and_approves(cli_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAESTRO_RATELIMIT__DEFAULT__CAPACITY", "100000")
 
     async def setup() -> str:

@@ -83,14 +83,7 @@ async def test_bad_input_is_422_naming_the_field_and_adds_nothing(
     assert len((await api.get("/api/strategies")).json()) == 8
 
 
-def test_the_cli_adds_and_lists_strategies(
-    db_settings: dict[str, str | None], key_prefix: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MAESTRO_DATABASE_URL", str(db_settings["database_url"]))
-    if db_settings["database_schema"]:
-        monkeypatch.setenv("MAESTRO_DATABASE_SCHEMA", str(db_settings["database_schema"]))
-    monkeypatch.setenv("MAESTRO_KEY_PREFIX", key_prefix)
-    monkeypatch.setenv("COLUMNS", "300")
+def test_the_cli_adds_and_lists_strategies(cli_env: None) -> None:
 
     async def setup() -> None:
         async with Maestro.from_settings(Settings.load()) as engine:

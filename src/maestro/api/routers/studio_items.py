@@ -60,26 +60,7 @@ class StudioItemOut(BaseModel):
 
 
 def item_out(r: ItemRecord) -> StudioItemOut:
-    return StudioItemOut(
-        id=r.id,
-        brand=r.brand,
-        agent_id=r.agent_id,
-        strategy=r.strategy,
-        topic=r.topic,
-        text=r.text,
-        quality=r.quality,
-        drafts=r.drafts,
-        status=r.status,
-        rule=r.rule,
-        decided_by=r.decided_by,
-        note=r.note,
-        created_at=r.created_at,
-        decided_at=r.decided_at,
-        expires_at=r.expires_at,
-        post_id=r.post_id,
-        external_id=r.external_id,
-        error=r.error,
-    )
+    return StudioItemOut.model_validate(r, from_attributes=True)
 
 
 @router.get("/items")
