@@ -455,7 +455,8 @@ def test_held_content_shows_each_item_and_approves_or_rejects_it_from_the_page(
     panel = page.locator("#panel-held")
     notice = panel.locator(".notice")
     expect(notice).to_have_text(
-        "Approved the fitbrand post on “sleep”: it will be published by the running studio."
+        "Approved the fitbrand post on “sleep”: it is published when the workspace's studio "
+        "runs (maestro studio run)."
     )
     expect(notice).to_have_class("notice")  # not a conflict
     expect(_held_row(page, first)).to_have_count(0)

@@ -68,6 +68,9 @@ class Script:
 class Lock(Protocol):
     """A lock with expiry, safe against release by a holder whose lease ran out."""
 
+    key: str
+    """The coordinator key that exists while someone holds the lock."""
+
     async def acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool: ...
     async def release(self) -> bool: ...
     async def extend(self, ttl: float) -> bool: ...

@@ -37,7 +37,14 @@ if TYPE_CHECKING:
     from maestro.cycles.studio import Studio
     from maestro.engine import Maestro
 
-__all__ = ["LEASE_SECONDS", "JobDone", "approvals_channel", "decide_item", "run_studio"]
+__all__ = [
+    "LEASE_SECONDS",
+    "JobDone",
+    "approvals_channel",
+    "decide_item",
+    "run_studio",
+    "studio_running",
+]
 
 log = logging.getLogger("maestro.cycles")
 
@@ -57,6 +64,15 @@ class JobDone:
 
 
 Listener = Callable[[JobDone], None]
+
+
+def _lease_name(workspace_id: str) -> str:
+    return f"studio:{workspace_id}:runner"
+
+
+async def studio_running(coord: Coordinator, workspace_id: str) -> bool:
+    """Whether a studio of ``workspace_id`` holds its lease (one this coordinator can see)."""
+    return await coord.get(coord.lock(_lease_name(workspace_id)).key) is not None
 
 
 def approvals_channel(coord: Coordinator, workspace_id: str) -> str:
@@ -105,7 +121,7 @@ async def run_studio(
     workspace_id = studio.ctx.workspace_id
     lease: Lock | None = None
     if coord is not None:
-        lease = coord.lock(f"studio:{workspace_id}:runner", ttl=LEASE_SECONDS)
+        lease = coord.lock(_lease_name(workspace_id), ttl=LEASE_SECONDS)
         if not await lease.acquire(blocking=False):
             raise ConflictError(
                 f"the studio of workspace {workspace_id!r} is already running (another "

@@ -194,8 +194,12 @@ function windowCloses(iso) {
 
 function heldLoader(reload) {
   return async () => {
-    const list = await api(`/api/studio/items?status=held&limit=${HELD_LIMIT}`);
+    const [list, studio] = await Promise.all([
+      api(`/api/studio/items?status=held&limit=${HELD_LIMIT}`), api("/api/studio")]);
     if (!list.length) return empty("Nothing held.");
+    const then = studio.running
+      ? "the running studio publishes it now."
+      : "it is published when the workspace's studio runs (maestro studio run).";
     const more = list.length === HELD_LIMIT ? ` (the ${HELD_LIMIT} newest; more are held)` : "";
     return table(["Brand", "Strategy", "Topic", num("Quality"), "Window closes", "Text", "Decision"],
       list.map((item) => {
@@ -204,7 +208,7 @@ function heldLoader(reload) {
         const buttons = decisionButtons(what, (action, row) => decide("panel-held",
           `/api/studio/items/${encodeURIComponent(item.id)}/${action}`, action, row, reload, {
             done: action === "approve"
-              ? `Approved ${post}: it will be published by the running studio.`
+              ? `Approved ${post}: ${then}`
               : `Rejected ${post}: it will not be published.`,
             conflict: (message) => `Could not ${action}: ${message}`,
           }));
@@ -216,7 +220,8 @@ function heldLoader(reload) {
           windowCloses(item.expires_at), text, buttons];
       }),
     `${fmt.int(list.length)} held, newest first${more}. What nobody decides before its window ` +
-      "closes gets the studio's timeout outcome.");
+      "closes gets the studio's timeout outcome. " +
+      (studio.running ? "The studio is running." : "No studio is running for this workspace."));
   };
 }
 

@@ -9,11 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from tests.conftest import REDIS_URL, require_server
 from tests.integration.cycles.conftest import StudioFactory
 
+from maestro.api.app import create_app
 from maestro.clock import SystemClock
 from maestro.config import Settings
 from maestro.cycles.items import ItemStore
@@ -212,3 +214,35 @@ async def test_a_second_runner_of_the_same_workspace_is_refused(
     again = asyncio.Event()
     again.set()  # the lease was released: a new runner starts (and stops at once)
     await run_studio(studio, again, coord=engine.coord)
+
+
+async def test_the_api_says_whether_the_studio_runs(make_studio: StudioFactory) -> None:
+    studio, _driver, engine = await make_studio(studio=StudioSettings(brands=("alpha",)))
+    assert isinstance(engine.clock, SimulatedClock)
+    ws = studio.ctx.workspace_id
+    other = (await engine.tenancy.create_workspace("elsewhere")).id
+    app = create_app(engine, manage_engine=False)
+
+    async def status(workspace: str) -> dict[str, object]:
+        _, secret = await engine.tenancy.create_key(workspace)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://maestro.test",
+            headers={"Authorization": f"Bearer {secret}"},
+        ) as client:
+            r = await client.get("/api/studio")
+            assert r.status_code == 200, r.text
+            body: dict[str, object] = r.json()
+            return body
+
+    assert await status(ws) == {"running": False, "items": {}}
+    await studio.burst(engine.clock.now())
+    engine.clock.advance(60)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    running = asyncio.create_task(run_studio(studio, stop, coord=engine.coord, ready=ready))
+    await asyncio.wait_for(ready.wait(), timeout=10)
+    assert await status(ws) == {"running": True, "items": {"published": 6}}
+    assert await status(other) == {"running": False, "items": {}}  # its own studio, not ours
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert (await status(ws))["running"] is False

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.api.deps import CurrentWorkspace, EngineDep
 from maestro.cycles.items import Decision, ItemRecord, ItemStore
-from maestro.cycles.runner import decide_item
+from maestro.cycles.runner import decide_item, studio_running
 from maestro.engine import Maestro
 
 router = APIRouter(prefix="/api/studio", tags=["content studio"])
@@ -61,6 +61,21 @@ class StudioItemOut(BaseModel):
 
 def item_out(r: ItemRecord) -> StudioItemOut:
     return StudioItemOut.model_validate(r, from_attributes=True)
+
+
+class StudioStatusOut(BaseModel):
+    running: bool = Field(
+        description="A 'maestro studio run' of this workspace holds its lease (seen through "
+        "Redis from any process; with memory:// only from the same process)."
+    )
+    items: dict[str, int] = Field(description="Items by status (held, published, ...).")
+
+
+@router.get("")
+async def studio_status(workspace: CurrentWorkspace, engine: EngineDep) -> StudioStatusOut:
+    """Whether the workspace's studio runs, and its items by status."""
+    counts = await ItemStore(engine.db, engine.clock).counts(workspace.id)
+    return StudioStatusOut(running=await studio_running(engine.coord, workspace.id), items=counts)
 
 
 @router.get("/items")
