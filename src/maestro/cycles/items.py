@@ -241,7 +241,7 @@ class ItemStore:
         by: str,
         note: str | None = None,
     ) -> ItemRecord:
-        """A human approves (``approved``: published on the next retry tick) or rejects.
+        """A human approves (``approved``: the studio then publishes it) or rejects.
 
         A compare-and-set on ``status = 'held' AND expires_at > now``: of concurrent
         deciders exactly one wins, and a decision never races the timeout. The same
