@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from maestro.clock import Clock
 from maestro.errors import ConflictError, NotFoundError, ValidationError
 from maestro.store.db import Database
-from maestro.store.tables.cycles import IngestedMetricRow
+from maestro.store.tables.cycles import CycleItemRow, IngestedMetricRow
 from maestro.store.tables.memory import ContentPostRow
 
 __all__ = ["Ingested", "MetricsInbox"]
@@ -47,21 +47,30 @@ class MetricsInbox:
         workspace_id: str,
         *,
         client_key: str,
-        post_id: str,
         engagement: float,
+        post_id: str | None = None,
+        item_id: str | None = None,
         metrics: Mapping[str, float] | None = None,
     ) -> Ingested:
         """Apply one report; a repeat under the same key changes nothing and says so.
 
+        The post is named by its ``post_id`` or by the ``item_id`` the webhook sink
+        sent when it published it (exactly one of the two).
+
         Raises:
-            ValidationError: engagement negative or not finite.
-            NotFoundError: no such post in this workspace.
+            ValidationError: engagement negative or not finite; not exactly one of
+                ``post_id`` and ``item_id``.
+            NotFoundError: no such post (or published item) in this workspace.
             ConflictError: the key was already used for a different report.
         """
         if not math.isfinite(engagement) or engagement < 0:
             raise ValidationError(
                 f"engagement must be a finite number >= 0, got {engagement}", field="engagement"
             )
+        if (post_id is None) == (item_id is None):
+            raise ValidationError("give exactly one of post_id and item_id", field="post_id")
+        if post_id is None:
+            post_id = await self._post_of(workspace_id, str(item_id))
         raw = {str(k): float(v) for k, v in (metrics or {}).items()}
         for _attempt in range(2):
             found = await self._existing(workspace_id, client_key)
@@ -72,6 +81,17 @@ class MetricsInbox:
             except IntegrityError:
                 continue  # another request stored this key between our read and write
         raise ConflictError(f"metrics key {client_key!r} is being written", field="client_key")
+
+    async def _post_of(self, workspace_id: str, item_id: str) -> str:
+        async with self._db.read() as session:
+            post_id = await session.scalar(
+                select(CycleItemRow.post_id).where(
+                    CycleItemRow.workspace_id == workspace_id, CycleItemRow.id == item_id
+                )
+            )
+        if post_id is None:
+            raise NotFoundError(f"no published item {item_id!r}", field="item_id")
+        return str(post_id)
 
     async def _existing(self, workspace_id: str, client_key: str) -> IngestedMetricRow | None:
         async with self._db.read() as session:

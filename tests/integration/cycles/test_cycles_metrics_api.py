@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from tests.conftest import ClientFactory
 
+from maestro.cycles.items import ItemStore, NewItem
 from maestro.engine import Maestro
 from maestro.memory.posts import PostMetricsRepo
 
@@ -88,3 +90,44 @@ async def test_another_workspace_cannot_touch_the_post(
 async def test_without_a_key_nothing_is_ingested(anon: httpx.AsyncClient, post_id: str) -> None:
     r = await anon.post("/api/metrics", json={"key": "k", "post_id": post_id, "engagement": 0.2})
     assert r.status_code == 401
+
+
+async def test_a_platform_may_name_the_published_item_instead_of_the_post(
+    api: httpx.AsyncClient,
+    make_client: ClientFactory,
+    engine: Maestro,
+    workspace_id: str,
+    other_workspace_id: str,
+    post_id: str,
+) -> None:
+    item = NewItem(
+        id="item-1",
+        seq=1,
+        brand="alpha",
+        agent_id="a1",
+        strategy="story",
+        topic="sleep",
+        text="A post.",
+        quality=0.9,
+        drafts=1,
+    )
+    await ItemStore(engine.db, engine.clock).add(
+        workspace_id, item, status="published", post_id=post_id
+    )
+    body = {"key": "k-item", "item_id": "item-1", "engagement": 0.2}
+    first = await api.post("/api/metrics", json=body)
+    assert first.status_code == 201 and first.json()["post_id"] == post_id
+    # The same report named by its post is the same report: a duplicate, not a conflict.
+    again = await api.post(
+        "/api/metrics", json={"key": "k-item", "post_id": post_id, "engagement": 0.2}
+    )
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    both = await api.post("/api/metrics", json={**body, "key": "k2", "post_id": post_id})
+    assert both.status_code == 422 and both.json()["error"]["field"] == "post_id"
+    unknown = await api.post("/api/metrics", json={**body, "key": "k3", "item_id": "nope"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "item_id"
+    other = await make_client(other_workspace_id)
+    theirs = await other.post("/api/metrics", json={**body, "key": "k4"})
+    assert theirs.status_code == 404 and theirs.json()["error"]["field"] == "item_id"
+    post = await PostMetricsRepo(engine.db, engine.clock).get(workspace_id, post_id)
+    assert post.engagement == 0.2

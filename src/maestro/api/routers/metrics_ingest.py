@@ -1,9 +1,10 @@
 """``POST /api/metrics``: engagement of published posts, pushed by the platform.
 
-Idempotent by the client's ``key``: the first report is applied (201), the same
-report again changes nothing (200, ``duplicate: true``), a different report under
-a used key is a conflict (409). Invalid bodies get a 422 naming the field; a post
-of another workspace is not found (404).
+The post is named by ``item_id`` (what the webhook sink sent when it published
+it) or by ``post_id``. Idempotent by the client's ``key``: the first report is
+applied (201), the same report again changes nothing (200, ``duplicate: true``), a
+different report under a used key is a conflict (409). Invalid bodies get a 422
+naming the field; a post of another workspace is not found (404).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from datetime import datetime
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from maestro.api.deps import CurrentWorkspace, EngineDep
 from maestro.cycles.inbox import MetricsInbox
@@ -24,7 +25,19 @@ class MetricsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(min_length=1, max_length=200, description="Client-supplied idempotency key.")
-    post_id: str = Field(min_length=1, max_length=36, description="The post (content cycle id).")
+    item_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=36,
+        description="The published item, as the webhook sent it (or give post_id).",
+    )
+    post_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=36,
+        validate_default=True,
+        description="The post (or give item_id).",
+    )
     engagement: float = Field(ge=0.0, description="Engagement rate or score, >= 0.")
     metrics: dict[str, float] = Field(
         default_factory=dict, max_length=50, description="Raw counters (likes, saves, ...)."
@@ -35,6 +48,13 @@ class MetricsIn(BaseModel):
     def _finite(cls, v: float) -> float:
         if not math.isfinite(v):
             raise ValueError("must be a finite number")
+        return v
+
+    @field_validator("post_id")
+    @classmethod
+    def _one_target(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if (v is None) == (info.data.get("item_id") is None):
+            raise ValueError("give exactly one of item_id and post_id")
         return v
 
     @field_validator("metrics")
@@ -65,6 +85,7 @@ async def ingest_metrics(
         workspace.id,
         client_key=body.key,
         post_id=body.post_id,
+        item_id=body.item_id,
         engagement=body.engagement,
         metrics=body.metrics,
     )
