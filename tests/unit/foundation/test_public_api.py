@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,27 @@ async def test_readme_library_example_runs_on_the_embedded_default(tmp_path: Pat
         )
     assert result.text
     assert result.model
+
+
+async def test_readme_studio_example_runs_a_burst(tmp_path: Path) -> None:
+    from maestro import Maestro
+    from maestro.cycles import Studio, StudioSettings
+    from maestro.cycles.runner import JobDone, run_studio
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    seen: list[JobDone] = []
+    async with Maestro.from_settings(
+        database_url=url, studio=StudioSettings(brands=("acme",))
+    ) as engine:
+        ws = await engine.tenancy.create_workspace("acme-studio")
+        studio = await Studio.open(engine, ws.id)
+        stop = asyncio.Event()
+
+        def on_job(done: JobDone) -> None:
+            seen.append(done)
+            stop.set()
+
+        await run_studio(studio, stop, burst_now=True, on_job=on_job, coord=engine.coord)
+        await studio.close()
+    assert [d.job for d in seen] == ["burst"]
+    assert seen[0].result.proposals == 6
