@@ -54,14 +54,19 @@ async def _run(workspace: str, burst_now: bool) -> None:
         ws = await engine.tenancy.get_workspace(workspace)
         studio = await Studio.open(engine, ws.id)
         cfg = studio.ctx.settings
-        console.print(
+        banner = (
             f"[bold]studio[/] of workspace [bold]{ws.name}[/]: {_n(len(cfg.brands), 'brand')} "
             f"({', '.join(cfg.brands)}), {_n(len(studio.ctx.agents), 'agent')}, sink "
             f"{studio.ctx.sink.name}; burst every {cfg.burst_every_hours:g} h. Ctrl-C stops."
         )
         try:
             scheduler = await run_studio(
-                studio, stop, burst_now=burst_now, on_job=_print, coord=engine.coord
+                studio,
+                stop,
+                burst_now=burst_now,
+                on_job=_print,
+                coord=engine.coord,
+                on_start=lambda: console.print(banner),
             )
         finally:
             await studio.close()

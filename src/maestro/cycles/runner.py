@@ -109,11 +109,13 @@ async def run_studio(
     on_job: Listener | None = None,
     coord: Coordinator | None = None,
     ready: asyncio.Event | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Scheduler:
     """Run ``studio``'s jobs on its engine's clock until ``stop`` is set.
 
     With ``coord``, approvals announced by :func:`decide_item` are published at
-    once (job ``release``). ``ready`` is set once the studio listens and its jobs
+    once (job ``release``). ``on_start`` is called once the workspace is claimed
+    (before ``burst_now``); ``ready`` is set once the studio listens and its jobs
     are scheduled. Returns the scheduler once running jobs have finished
     (its per-job counters say what ran). A failing job is logged by the scheduler,
     reported to ``on_job`` with its error, and tried again at its next tick.
@@ -129,6 +131,8 @@ async def run_studio(
                 f"{LEASE_SECONDS:g} s",
                 field="workspace_id",
             )
+    if on_start is not None:
+        on_start()
     try:
         return await _run(studio, stop, burst_now, on_job, coord, ready, lease)
     finally:
