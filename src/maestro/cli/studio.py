@@ -41,7 +41,7 @@ def studio_run(
 
 
 async def _run(workspace: str, burst_now: bool) -> None:
-    from maestro.cycles.runner import run_studio
+    from maestro.cycles.runner import claim, run_studio
     from maestro.cycles.studio import Studio
     from maestro.engine import Maestro
 
@@ -52,24 +52,26 @@ async def _run(workspace: str, burst_now: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with Maestro.from_settings() as engine:
         ws = await engine.tenancy.get_workspace(workspace)
-        studio = await Studio.open(engine, ws.id)
-        cfg = studio.ctx.settings
-        banner = (
-            f"[bold]studio[/] of workspace [bold]{ws.name}[/]: {_n(len(cfg.brands), 'brand')} "
-            f"({', '.join(cfg.brands)}), {_n(len(studio.ctx.agents), 'agent')}, sink "
-            f"{studio.ctx.sink.name}; burst every {cfg.burst_every_hours:g} h. Ctrl-C stops."
-        )
-        try:
-            scheduler = await run_studio(
-                studio,
-                stop,
-                burst_now=burst_now,
-                on_job=_print,
-                coord=engine.coord,
-                on_start=lambda: console.print(banner),
+        async with claim(engine.coord, ws.id, engine.clock, stop):  # before open: it may write
+            studio = await Studio.open(engine, ws.id)
+            cfg = studio.ctx.settings
+            console.print(
+                f"[bold]studio[/] of workspace [bold]{ws.name}[/]: "
+                f"{_n(len(cfg.brands), 'brand')} ({', '.join(cfg.brands)}), "
+                f"{_n(len(studio.ctx.agents), 'agent')}, sink {studio.ctx.sink.name}; "
+                f"burst every {cfg.burst_every_hours:g} h. Ctrl-C stops."
             )
-        finally:
-            await studio.close()
+            try:
+                scheduler = await run_studio(
+                    studio,
+                    stop,
+                    burst_now=burst_now,
+                    on_job=_print,
+                    coord=engine.coord,
+                    claimed=True,
+                )
+            finally:
+                await studio.close()
     runs = sum(j.runs for j in scheduler.jobs.values())
     failures = sum(j.failures for j in scheduler.jobs.values())
     console.print(f"stopped after {runs} scheduled job runs ({failures} failed)")

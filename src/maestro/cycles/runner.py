@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ __all__ = [
     "LEASE_SECONDS",
     "JobDone",
     "approvals_channel",
+    "claim",
     "decide_item",
     "run_studio",
     "studio_running",
@@ -101,6 +102,38 @@ async def decide_item(
     return item
 
 
+@contextlib.asynccontextmanager
+async def claim(
+    coord: Coordinator, workspace_id: str, clock: Clock, stop: asyncio.Event
+) -> AsyncIterator[None]:
+    """Hold ``workspace_id``'s studio lease for the block (renewed; released on exit).
+
+    Claim before :meth:`Studio.open <maestro.cycles.studio.Studio.open>`, which may
+    write (founding, relearning). If another process takes the lease over (this one
+    stalled past ``LEASE_SECONDS``), ``stop`` is set rather than run twice.
+
+    Raises:
+        ConflictError: (field ``workspace_id``) another studio of the workspace runs.
+    """
+    lease = coord.lock(_lease_name(workspace_id), ttl=LEASE_SECONDS)
+    if not await lease.acquire(blocking=False):
+        raise ConflictError(
+            f"the studio of workspace {workspace_id!r} is already running (another "
+            f"'maestro studio run'); if that process died, its claim lapses within "
+            f"{LEASE_SECONDS:g} s",
+            field="workspace_id",
+        )
+    keeper = asyncio.create_task(_keep(lease, clock, stop))
+    try:
+        yield
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        with contextlib.suppress(Exception):  # it lapses anyway
+            await lease.release()
+
+
 async def run_studio(
     studio: Studio,
     stop: asyncio.Event,
@@ -108,37 +141,23 @@ async def run_studio(
     burst_now: bool = False,
     on_job: Listener | None = None,
     coord: Coordinator | None = None,
+    claimed: bool = False,
     ready: asyncio.Event | None = None,
-    on_start: Callable[[], None] | None = None,
 ) -> Scheduler:
     """Run ``studio``'s jobs on its engine's clock until ``stop`` is set.
 
-    With ``coord``, approvals announced by :func:`decide_item` are published at
-    once (job ``release``). ``on_start`` is called once the workspace is claimed
-    (before ``burst_now``); ``ready`` is set once the studio listens and its jobs
-    are scheduled. Returns the scheduler once running jobs have finished
-    (its per-job counters say what ran). A failing job is logged by the scheduler,
-    reported to ``on_job`` with its error, and tried again at its next tick.
+    With ``coord`` the workspace is claimed first (:func:`claim`; pass ``claimed``
+    if the caller holds the claim already) and approvals announced by
+    :func:`decide_item` are published at once (job ``release``). ``ready`` is set
+    once the studio listens and its jobs are scheduled. Returns the scheduler once
+    running jobs have finished (its per-job counters say what ran). A failing job
+    is logged by the scheduler, reported to ``on_job`` with its error, and tried
+    again at its next tick.
     """
-    workspace_id = studio.ctx.workspace_id
-    lease: Lock | None = None
-    if coord is not None:
-        lease = coord.lock(_lease_name(workspace_id), ttl=LEASE_SECONDS)
-        if not await lease.acquire(blocking=False):
-            raise ConflictError(
-                f"the studio of workspace {workspace_id!r} is already running (another "
-                f"'maestro studio run'); if that process died, its claim lapses within "
-                f"{LEASE_SECONDS:g} s",
-                field="workspace_id",
-            )
-    if on_start is not None:
-        on_start()
-    try:
-        return await _run(studio, stop, burst_now, on_job, coord, ready, lease)
-    finally:
-        if lease is not None:
-            with contextlib.suppress(Exception):  # it lapses anyway
-                await lease.release()
+    if coord is None or claimed:
+        return await _run(studio, stop, burst_now, on_job, coord, ready)
+    async with claim(coord, studio.ctx.workspace_id, studio.ctx.clock, stop):
+        return await _run(studio, stop, burst_now, on_job, coord, ready)
 
 
 async def _run(
@@ -148,7 +167,6 @@ async def _run(
     on_job: Listener | None,
     coord: Coordinator | None,
     ready: asyncio.Event | None,
-    lease: Lock | None,
 ) -> Scheduler:
     clock = studio.ctx.clock
     scheduler = Scheduler(clock)
@@ -163,23 +181,21 @@ async def _run(
             log.exception("the burst at start failed")
     if stop.is_set():  # asked to stop during the first burst
         return scheduler
-    helpers: list[asyncio.Task[None]] = []
+    listener: asyncio.Task[None] | None = None
     if coord is not None:
         subscription = await coord.subscribe(approvals_channel(coord, studio.ctx.workspace_id))
         release = _reporting("release", studio.release, on_job)
-        helpers.append(asyncio.create_task(_release_on_approval(subscription, release, clock.now)))
-    if lease is not None:
-        helpers.append(asyncio.create_task(_keep(lease, clock, stop)))
+        listener = asyncio.create_task(_release_on_approval(subscription, release, clock.now))
     scheduler.start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
-        for task in helpers:
-            task.cancel()
+        if listener is not None:
+            listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await listener
         await scheduler.stop()
     return scheduler
 

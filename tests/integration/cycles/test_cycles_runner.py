@@ -19,7 +19,14 @@ from maestro.api.app import create_app
 from maestro.clock import SystemClock
 from maestro.config import Settings
 from maestro.cycles.items import ItemStore
-from maestro.cycles.runner import JobDone, decide_item, run_studio
+from maestro.cycles.runner import (
+    LEASE_SECONDS,
+    JobDone,
+    claim,
+    decide_item,
+    run_studio,
+    studio_running,
+)
 from maestro.cycles.settings import StudioSettings
 from maestro.cycles.simclock import SimulatedClock
 from maestro.cycles.studio import Studio
@@ -246,3 +253,23 @@ async def test_the_api_says_whether_the_studio_runs(make_studio: StudioFactory) 
     stop.set()
     await asyncio.wait_for(running, timeout=10)
     assert (await status(ws))["running"] is False
+
+
+async def test_a_studio_whose_lease_is_taken_over_stops(make_studio: StudioFactory) -> None:
+    studio, _driver, engine = await make_studio(studio=StudioSettings(brands=("alpha",)))
+    assert isinstance(engine.clock, SimulatedClock)
+    ws = studio.ctx.workspace_id
+    stop = asyncio.Event()
+    async with claim(engine.coord, ws, engine.clock, stop):
+        with pytest.raises(ConflictError):
+            async with claim(engine.coord, ws, engine.clock, asyncio.Event()):
+                pass
+        # Another process takes over, as if this one had stalled past the lease.
+        key = engine.coord.lock(f"studio:{ws}:runner").key
+        await engine.coord.delete(key)
+        assert await engine.coord.lock(f"studio:{ws}:runner", ttl=LEASE_SECONDS).acquire()
+        assert not stop.is_set()
+        await asyncio.wait_for(engine.clock.parked.wait(), timeout=10)  # the keeper waits
+        engine.clock.advance(LEASE_SECONDS / 3)
+        await asyncio.wait_for(stop.wait(), timeout=10)
+    assert await studio_running(engine.coord, ws)  # the other holder keeps it
