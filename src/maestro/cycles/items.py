@@ -384,7 +384,10 @@ class ItemStore:
         return found
 
     async def measured(self, workspace_id: str) -> list[Harvested]:
-        """Every published item with engagement, in publishing order: the history to relearn."""
+        """The items already harvested, in publishing order: what the policies learned from.
+
+        Relearning from these and leaving the rest to :meth:`harvest` counts each once.
+        """
         return await self._measured(workspace_id, unseen=False)
 
     async def _measured(self, workspace_id: str, *, unseen: bool) -> list[Harvested]:
@@ -399,8 +402,8 @@ class ItemStore:
             )
             .order_by(ContentPostRow.published_at, CycleItemRow.seq, CycleItemRow.id)
         )
-        if unseen:
-            stmt = stmt.where(CycleItemRow.metrics_at.is_(None))
+        seen = CycleItemRow.metrics_at.is_(None) if unseen else CycleItemRow.metrics_at.is_not(None)
+        stmt = stmt.where(seen)
         async with self._db.read() as session:
             rows = (await session.execute(stmt)).all()
         return [

@@ -53,6 +53,9 @@ async def test_a_strategy_added_later_joins_the_studio_and_its_learning(
     used = {i.strategy for i in await again.ctx.items.list_items(ws, status="published", limit=500)}
     assert "behind-the-scenes" in used
     assert all(set(a.weights) == set(selector.strategies) for a in again.ctx.agents)
+    # Every measured post was learned from exactly once: by the relearning or by a harvest.
+    total = sum(p.t for p in selector.policies.values())
+    assert total == len(await again.ctx.items.measured(ws)) > measured
 
 
 async def test_switching_the_learner_relearns_from_the_posts(make_studio: StudioFactory) -> None:
