@@ -19,9 +19,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from maestro.api.deps import CurrentWorkspace, EngineDep
+from maestro.cycles.beliefs import brand_beliefs
 from maestro.cycles.items import Decision, ItemRecord, ItemStore
 from maestro.cycles.runner import decide_item, studio_running
 from maestro.engine import Maestro
+from maestro.learning.policy_store import PolicyStore
 
 router = APIRouter(prefix="/api/studio", tags=["content studio"])
 
@@ -76,6 +78,34 @@ async def studio_status(workspace: CurrentWorkspace, engine: EngineDep) -> Studi
     """Whether the workspace's studio runs, and its items by status."""
     counts = await ItemStore(engine.db, engine.clock).counts(workspace.id)
     return StudioStatusOut(running=await studio_running(engine.coord, workspace.id), items=counts)
+
+
+class StrategyBeliefOut(BaseModel):
+    strategy: str
+    lift: float | None = Field(description="Estimated engagement vs the brand's average strategy.")
+    low: float | None = Field(description="90% interval of lift, low end.")
+    high: float | None = Field(description="90% interval of lift, high end.")
+    recent_share: float = Field(description="Share of the brand's posts of the last 7 days.")
+
+
+class BrandBeliefsOut(BaseModel):
+    brand: str
+    policy: str
+    posts: int = Field(description="Outcomes the brand's learner has learned from.")
+    best: str | None
+    strategies: list[StrategyBeliefOut] = Field(description="Best first.")
+
+
+@router.get("/learned")
+async def learned(workspace: CurrentWorkspace, engine: EngineDep) -> list[BrandBeliefsOut]:
+    """Per brand, what the studio's learner believes about each strategy (read from the store)."""
+    found = await brand_beliefs(
+        engine.db,
+        engine.clock,
+        PolicyStore(engine.db, engine.clock, engine.settings.learning),
+        workspace.id,
+    )
+    return [BrandBeliefsOut.model_validate(b, from_attributes=True) for b in found]
 
 
 @router.get("/items")
