@@ -153,3 +153,42 @@ def strategies_add(
     console.print(
         f"added strategy [bold]{added.name}[/]; a running studio takes it up when restarted"
     )
+
+
+@studio_app.command("learned")
+def studio_learned(workspace: str = typer.Argument(..., help="Workspace name or id.")) -> None:
+    """Per brand, what the studio's learner believes about each strategy."""
+    from rich.table import Table
+
+    from maestro.cycles.beliefs import BrandBeliefs, brand_beliefs
+    from maestro.learning.policy_store import PolicyStore
+
+    async def go(engine: Maestro) -> list[BrandBeliefs]:
+        ws = await engine.tenancy.get_workspace(workspace)
+        store = PolicyStore(engine.db, engine.clock, engine.settings.learning)
+        return await brand_beliefs(engine.db, engine.clock, store, ws.id)
+
+    found = with_engine(go)
+    if not found:
+        console.print("nothing learned yet: the studio learns once its first posts are measured")
+    for b in found:
+        table = Table(
+            "strategy",
+            "lift",
+            "90% interval",
+            "share of last 7 days",
+            title=f"{b.brand}: {b.posts} posts learned ({b.policy}), best: {b.best or '-'}",
+            title_justify="left",
+        )
+        for r in b.strategies:
+            table.add_row(
+                r.strategy,
+                _pct(r.lift),
+                f"{_pct(r.low)} to {_pct(r.high)}" if r.low is not None else "-",
+                f"{r.recent_share:.0%}",
+            )
+        console.print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.0%}"

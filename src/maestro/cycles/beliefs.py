@@ -5,14 +5,14 @@ harvest (:class:`~maestro.learning.policy_store.PolicyStore`), so any process (a
 API replica, the CLI) can show what they have learned: per brand, each strategy's
 estimated lift over the brand's average strategy with a 90% interval (the linear
 learner's belief; plain bandits keep no comparable estimate), and what share of
-the brand's recent posts it wrote, which is what the belief does.
+the brand's posts of its last week it wrote: what the belief does.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -42,7 +42,7 @@ class StrategyBelief:
     high: float | None
     """90% interval of ``lift``."""
     recent_share: float
-    """Share of the brand's posts of the last ``recent_days`` written with it."""
+    """Share of the brand's posts in the ``recent_days`` before the latest post."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ async def brand_beliefs(
 ) -> list[BrandBeliefs]:
     """Every brand with a stored per-brand policy in ``workspace_id``, by brand name."""
     names = (await PopulationStore(db, clock).catalog(workspace_id)).names()
-    shares = await _recent_shares(db, workspace_id, clock.now() - timedelta(days=recent_days))
+    shares = await _recent_shares(db, workspace_id, timedelta(days=recent_days))
     found: dict[str, BrandBeliefs] = {}
     for prefix in CONTEXTS:
         for key in await policies.keys(workspace_id, prefix=prefix):
@@ -106,19 +106,28 @@ def _beliefs(
 
 
 async def _recent_shares(
-    db: Database, workspace_id: str, since: datetime
+    db: Database, workspace_id: str, window: timedelta
 ) -> dict[str, dict[str, float]]:
-    stmt = (
-        select(CycleItemRow.brand, CycleItemRow.strategy, func.count())
-        .where(
-            CycleItemRow.workspace_id == workspace_id,
-            CycleItemRow.status == "published",
-            CycleItemRow.created_at >= since,
-        )
-        .group_by(CycleItemRow.brand, CycleItemRow.strategy)
+    """Share per strategy of each brand's posts in the ``window`` before the latest post.
+
+    Counted back from the latest post rather than from now, so a paused studio or
+    a simulated run (the demo's dates) still shows what it was doing.
+    """
+    published = (
+        CycleItemRow.workspace_id == workspace_id,
+        CycleItemRow.status == "published",
     )
     async with db.read() as session:
-        rows = (await session.execute(stmt)).all()
+        latest = await session.scalar(select(func.max(CycleItemRow.created_at)).where(*published))
+        if latest is None:
+            return {}
+        rows = (
+            await session.execute(
+                select(CycleItemRow.brand, CycleItemRow.strategy, func.count())
+                .where(*published, CycleItemRow.created_at > latest - window)
+                .group_by(CycleItemRow.brand, CycleItemRow.strategy)
+            )
+        ).all()
     totals: dict[str, int] = {}
     for brand, _strategy, n in rows:
         totals[brand] = totals.get(brand, 0) + int(n)
