@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from tests.integration.cycles.conftest import StudioFactory, days
+from typer.testing import CliRunner
 
 from maestro.api.app import create_app
+from maestro.cli import app
+from maestro.config import Settings
 from maestro.engine import Maestro
+from maestro.learning.bandits.linear import LinearThompson
+from maestro.learning.policy_store import PolicyStore
 
 
 async def _client(engine: Maestro, workspace_id: str) -> httpx.AsyncClient:
@@ -51,3 +58,25 @@ async def test_another_workspace_sees_none_of_it(make_studio: StudioFactory) -> 
         assert len((await client.get("/api/studio/learned")).json()) == 2
     async with await _client(engine, other) as client:
         assert (await client.get("/api/studio/learned")).json() == []
+
+
+def test_the_cli_prints_each_brands_ranking(cli_env: None) -> None:
+    async def setup() -> None:
+        async with Maestro.from_settings(Settings.load()) as engine:
+            ws = (await engine.tenancy.create_workspace("cli-learned")).id
+            policy = LinearThompson(8, seed=1)
+            for day in range(12):  # strategy 2 (story) is clearly ahead
+                for arm in range(8):
+                    value = -3.0 + (0.8 if arm == 2 else 0.0) + 0.05 * ((day * 7 + arm) % 3)
+                    policy.observe(arm, value, {"topic=sleep": 1.0}, at=float(day))
+            store = PolicyStore(engine.db, engine.clock, engine.settings.learning)
+            await store.save(ws, "studio:hybrid:brand=fitbrand", policy)
+
+    asyncio.run(setup())
+    out = CliRunner().invoke(app, ["studio", "learned", "cli-learned"])
+    assert out.exit_code == 0, out.output
+    assert "fitbrand: 96 posts learned (linear-thompson), best: story" in out.output
+    lines = [line for line in out.output.splitlines() if "│" in line]
+    assert lines[0].split("│")[1].strip() == "story"
+    empty = CliRunner().invoke(app, ["studio", "learned", "cli-learned-none"])
+    assert empty.exit_code == 1 and "no workspace" in empty.output
