@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -37,6 +39,9 @@ from maestro.api.app import create_app
 from maestro.config import Settings
 from maestro.cycles.items import ItemRecord, ItemStore, NewItem
 from maestro.engine import Maestro
+from maestro.learning.bandits.linear import LinearThompson
+from maestro.learning.bandits.stationary import Thompson
+from maestro.learning.policy_store import PolicyStore
 from maestro.llm.types import CompletionRequest
 from maestro.memory.patterns import PatternStore
 
@@ -50,6 +55,14 @@ REVIEW = {"name": "review", "condition": "before_execution", "description": "Che
 STARTUP_SECONDS = 30.0
 T = TypeVar("T")
 SEQ = itertools.count(1)
+STRATEGIES = [s.name for s in DEFAULT_STRATEGIES]
+LEARNED = "fitbrand"
+"""The brand whose linear learner the seed stores: 'story' clearly best, 'contrarian' worst."""
+LEARNED_DAYS = 20
+LEARNED_PUBLISHED = {"story": 2, "how-to": 1, "listicle": 1}
+PLAIN = "runbrand"
+"""The brand whose plain Thompson learner the seed stores (no lift estimate)."""
+PLAIN_PUBLISHED = {"how-to": 3, "question": 1}
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ class Site:
 
 
 async def _seed(settings: Settings) -> tuple[str, str, list[ContentAgent]]:
-    """A workspace with a key, a founded population, a pattern and two gateway calls."""
+    """A workspace with a key, a founded population, patterns, learners and gateway calls."""
     async with Maestro.from_settings(settings) as engine:
         ws = await engine.tenancy.create_workspace("dashboard-e2e")
         _, key = await engine.tenancy.create_key(ws.id)
@@ -100,12 +113,57 @@ async def _seed(settings: Settings) -> tuple[str, str, list[ContentAgent]]:
             confidence=0.25,
             evidence_count=5,
         )
+        await _store_learners(engine, ws.id)
         request = CompletionRequest.of("Strategy: story\nTopic: sleep\nWrite a post.")
         for _ in range(2):  # the second is answered by the cache
             await engine.gateway.complete(
                 request, workspace=ws.id, agent="copywriter", purpose="generation"
             )
         return ws.id, key, agents
+
+
+def _linear_learner() -> LinearThompson:
+    """A learner fed as the studio feeds it (log engagement, topic and quality, days)."""
+    policy = LinearThompson(len(STRATEGIES), seed=1)
+    noise = random.Random(3)
+    effect = {"story": 0.5, "how-to": 0.1, "contrarian": -0.3}
+    for day in range(LEARNED_DAYS):
+        for arm, name in enumerate(STRATEGIES):
+            value = 3.0 + effect.get(name, 0.0) + noise.gauss(0.0, 0.1)
+            policy.observe(arm, value, {"topic=sleep": 1.0, "quality": 0.3}, at=float(day))
+    return policy
+
+
+async def _store_learners(engine: Maestro, workspace: str) -> None:
+    """Two brands' learners saved the way the studio saves them, and some published posts."""
+    store = PolicyStore(engine.db, engine.clock, engine.settings.learning)
+    await store.save(workspace, f"studio:hybrid:brand={LEARNED}", _linear_learner())
+    plain = Thompson(len(STRATEGIES), seed=1)
+    for arm in (4, 4, 4, 6):
+        plain.update(arm, 0.6)
+    await store.save(workspace, f"studio:homogeneous:brand={PLAIN}", plain)
+    items = ItemStore(engine.db, engine.clock)
+    for brand, published in ((LEARNED, LEARNED_PUBLISHED), (PLAIN, PLAIN_PUBLISHED)):
+        for strategy, n in published.items():
+            for _ in range(n):
+                item = NewItem(
+                    id=str(uuid.uuid4()),
+                    seq=next(SEQ),
+                    brand=brand,
+                    agent_id="agent-e2e",
+                    strategy=strategy,
+                    topic="sleep",
+                    text=f"A published {strategy} post.",
+                    quality=0.6,
+                    drafts=1,
+                )
+                await items.add(workspace, item, status="published")
+
+
+def _signed(value: float) -> str:
+    """A lift as the panel writes it: a whole signed percent, halves away from zero."""
+    pct = math.floor(abs(value) * 100 + 0.5)
+    return "0%" if pct == 0 else f"{'+' if value > 0 else '-'}{pct}%"
 
 
 def _serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
@@ -353,6 +411,13 @@ def test_a_workspace_key_fills_every_panel_and_approves_from_the_page(
     expect(chart).to_contain_text("target 0.6")
     expect(population).to_contain_text("Gene pool")
 
+    learned = page.locator("#panel-learned")
+    posts = LEARNED_DAYS * len(STRATEGIES)
+    expect(learned.locator("h3")).to_have_text(
+        [f"{LEARNED} — {posts} posts learned, best: story", f"{PLAIN} — 4 posts learned"]
+    )
+    expect(learned.locator(".interval")).to_have_count(len(STRATEGIES))  # the linear learner's
+
     patterns = page.locator("#panel-patterns")
     expect(patterns).to_contain_text(PATTERN)
     expect(patterns.locator("tr", has_text=PATTERN)).to_contain_text("injected")
@@ -399,12 +464,22 @@ def test_a_wrong_key_shows_the_error_in_the_page(site: Site, page: Any) -> None:
 
     _connect(page, site, "mk_00000000_wrong")
     expect(page.locator("#key-status")).to_contain_text("401")
-    panels = ("budget", "costs", "population", "patterns", "experiments", "approvals", "held")
+    panels = (
+        "budget",
+        "costs",
+        "population",
+        "learned",
+        "patterns",
+        "experiments",
+        "approvals",
+        "held",
+    )
     for panel in panels:
         error = page.locator(f"#panel-{panel} .error")
         expect(error).to_be_visible()
         expect(error).to_contain_text("401 unauthorized: a valid API key is required")
     expect(page.locator("#panel-population")).not_to_contain_text(site.agents[0].name)
+    expect(page.locator("#panel-learned .body")).to_be_empty()
     expect(page.locator("#panel-health .error")).to_be_hidden()
 
 
@@ -551,3 +626,108 @@ def test_held_content_shows_only_the_keys_workspace(site: Site, page: Any) -> No
     expect(page.locator("#key-status")).to_contain_text("held-empty")
     expect(panel.locator(".body")).to_have_text("Nothing held.")
     assert _item(site, other, theirs.id).status == "held"
+
+
+GEOMETRY = """e => {
+  const track = e.getBoundingClientRect();
+  const at = (part) => {
+    const b = e.querySelector(part).getBoundingClientRect();
+    return [b.left - track.left, b.right - track.left];
+  };
+  return { width: track.width, range: at(".range"), zero: at(".zero"), point: at(".point") };
+}"""
+"""An interval chart's parts, in pixels from the left of its track."""
+
+
+def _learned(site: Site) -> list[dict[str, Any]]:
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}) as api:
+        r = api.get("/api/studio/learned")
+        assert r.status_code == 200, r.text
+        body: list[dict[str, Any]] = r.json()
+        return body
+
+
+def _shares(published: dict[str, int]) -> dict[str, str]:
+    """Each strategy's recent share as the panel writes it."""
+    total = sum(published.values())
+    return {s: f"{100 * published.get(s, 0) / total:.1f}%" for s in STRATEGIES}
+
+
+def test_what_the_studio_learned_shows_each_brands_strategies_best_first(
+    site: Site, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    linear, plain = _learned(site)
+    # The seeded learners believe what they were shown: 'story' best, 'contrarian' worst.
+    assert (linear["brand"], linear["best"]) == (LEARNED, "story")
+    assert linear["strategies"][-1]["strategy"] == "contrarian"
+    assert linear["strategies"][0]["low"] > 0 > linear["strategies"][-1]["high"]
+    _connect(page, site, site.key)
+    page.get_by_label("every 5 s").uncheck()
+    panel = page.locator("#panel-learned")
+    blocks = panel.locator(".brand-beliefs")
+    expect(blocks).to_have_count(2)
+
+    block = blocks.nth(0)
+    posts = LEARNED_DAYS * len(STRATEGIES)
+    expect(block.locator("h3")).to_have_text(f"{LEARNED} — {posts} posts learned, best: story")
+    expect(block.locator("caption")).to_have_text("Learner: linear-thompson.")
+    rows = block.locator("tbody tr")
+    expect(rows.locator("td:first-child")).to_have_text(
+        [s["strategy"] for s in linear["strategies"]]
+    )
+    shares = _shares(LEARNED_PUBLISHED)
+    lo: float = min(0.0, *(s["low"] for s in linear["strategies"]))
+    hi: float = max(0.0, *(s["high"] for s in linear["strategies"]))
+    for i, s in enumerate(linear["strategies"]):
+        cells = rows.nth(i).locator("td")
+        span = f"{_signed(s['low'])} to {_signed(s['high'])}"
+        expect(cells.nth(1)).to_have_text(_signed(s["lift"]))
+        expect(cells.nth(3)).to_have_text(span)
+        expect(cells.nth(4)).to_have_text(shares[s["strategy"]])
+        chart = cells.nth(2).get_by_role("img")
+        expect(chart).to_have_attribute(
+            "aria-label", f"{s['strategy']}: lift {_signed(s['lift'])}, 90% interval {span}"
+        )
+        # Drawn to the brand's scale: the bar spans the interval, the mark sits at the lift.
+        box = chart.evaluate(GEOMETRY)
+
+        def x(v: float, width: float = box["width"]) -> float:
+            return (v - lo) / (hi - lo) * width
+
+        where = f"{s['strategy']}: {box}"
+        assert box["width"] > 100, where
+        assert abs(box["range"][0] - x(s["low"])) < 1.5, where
+        assert abs(box["range"][1] - x(s["high"])) < 1.5, where
+        assert abs(sum(box["point"]) / 2 - x(s["lift"])) < 1.5, where
+        assert abs(box["zero"][0] - x(0.0)) < 1.5, where
+    expect(rows.first.locator("td").nth(1)).to_have_text(re.compile(r"^\+\d+%$"))
+    expect(rows.last.locator("td").nth(1)).to_have_text(re.compile(r"^-\d+%$"))
+
+    # A learner without estimates: no lift, no bar, ordered by what it wrote lately.
+    block = blocks.nth(1)
+    expect(block.locator("h3")).to_have_text(f"{PLAIN} — 4 posts learned")
+    expect(block.locator("caption")).to_contain_text("no estimate of lift")
+    order = [s["strategy"] for s in plain["strategies"]]
+    assert order[:2] == ["how-to", "question"] and order[2:] == sorted(order[2:])
+    rows = block.locator("tbody tr")
+    expect(rows.locator("td:first-child")).to_have_text(order)
+    expect(rows.locator("td:nth-child(2)")).to_have_text(["—"] * len(order))
+    expect(rows.locator("td:nth-child(4)")).to_have_text(["—"] * len(order))
+    shares = _shares(PLAIN_PUBLISHED)
+    expect(rows.locator("td:nth-child(5)")).to_have_text([shares[s] for s in order])
+    expect(block.get_by_role("img")).to_have_count(0)
+
+
+def test_what_the_studio_learned_shows_only_the_keys_workspace(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _, other_key = _other_workspace(site, "learned-empty")
+    _connect(page, site, other_key)
+    expect(page.locator("#key-status")).to_contain_text("learned-empty")
+    expect(page.locator("#panel-learned .body")).to_have_text(
+        "Nothing learned yet: the studio learns once its first posts are measured."
+    )
+    expect(page.locator("#panel-learned")).not_to_contain_text(LEARNED)
+    expect(page.locator("#panel-learned .error")).to_be_hidden()

@@ -2,7 +2,7 @@
 // throws leaves the error in its own panel (see dashboard.js); the others still fill.
 import { ApiError, api, describe } from "./api.js";
 import { diversityChart } from "./chart.js";
-import { badge, bar, el, empty, fmt, num, stats, table } from "./ui.js";
+import { badge, bar, el, empty, fmt, interval, num, stats, table } from "./ui.js";
 
 async function health() {
   const data = await api("/health/ready", { allow: [503] });
@@ -97,6 +97,44 @@ async function population() {
     topWeights(a.strategy_weights), fmt.num(a.temperature), a.personality, fmt.num(a.performance),
     fmt.num(a.survival_score, 1), fmt.int(a.generation)])));
   return out;
+}
+
+/** One brand's beliefs: a heading line and a row per strategy, best first. */
+function brandBeliefs(b) {
+  const posts = `${fmt.int(b.posts)} ${b.posts === 1 ? "post" : "posts"} learned`;
+  const known = b.strategies.filter((s) => s.lift !== null);
+  // One scale for the brand's bars (zero included), so their lengths compare.
+  const lo = Math.min(0, ...known.map((s) => s.low));
+  const hi = Math.max(0, ...known.map((s) => s.high));
+  const caption = `Learner: ${b.policy}.` + (known.length ? ""
+    : " It keeps no estimate of lift: strategies by recent share.");
+  const rows = b.strategies.map((s) => {
+    if (s.lift === null) return [s.strategy, "—", "", "—", fmt.pct(s.recent_share)];
+    const range = `${fmt.lift(s.low)} to ${fmt.lift(s.high)}`;
+    return [s.strategy, fmt.lift(s.lift),
+      interval(s.lift, s.low, s.high, lo, hi, `${s.strategy}: lift ${fmt.lift(s.lift)}, ` +
+        `90% interval ${range}`),
+      range, fmt.pct(s.recent_share)];
+  });
+  return el("div", { class: "brand-beliefs" },
+    el("h3", { text: `${b.brand} — ${posts}` + (b.best ? `, best: ${b.best}` : "") }),
+    table(["Strategy", num("Lift"), "Chart", "90% interval", num("Recent share")], rows, caption));
+}
+
+async function learned() {
+  const brands = await api("/api/studio/learned");
+  if (!brands.length) {
+    return empty("Nothing learned yet: the studio learns once its first posts are measured.");
+  }
+  return [
+    el("p", {
+      class: "muted note",
+      text: "Lift: a strategy's estimated engagement relative to the brand's average strategy, " +
+        "with its 90% interval (chart: the bar is the interval, the mark the estimate, the dashed " +
+        "line zero). Recent share: its share of the brand's posts of the last 7 days.",
+    }),
+    ...brands.map(brandBeliefs),
+  ];
 }
 
 async function patterns() {
@@ -235,6 +273,7 @@ export function panelLoaders(reload) {
     "panel-held": heldLoader(() => reload("panel-held")),
     "panel-ratelimit": rateLimit,
     "panel-population": population,
+    "panel-learned": learned,
     "panel-patterns": patterns,
     "panel-experiments": experiments,
   };

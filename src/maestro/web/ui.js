@@ -27,9 +27,14 @@ export function svg(tag, attrs, ...children) {
   return node;
 }
 
+const SIGNED_PCT = new Intl.NumberFormat("en-US",
+  { style: "percent", maximumFractionDigits: 0, signDisplay: "exceptZero" });
+
 export const fmt = {
   usd: (v) => "$" + (v === 0 || Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3)),
   pct: (v) => (100 * v).toFixed(1) + "%",
+  /** A relative change as a whole signed percent: "+31%", "-8%", "0%"; null is "—". */
+  lift: (v) => (v === null || v === undefined ? "—" : SIGNED_PCT.format(v)),
   num: (v, digits = 2) => Number(v).toFixed(digits),
   int: (v) => Number(v).toLocaleString("en-US"),
   time: (iso) => {
@@ -68,6 +73,22 @@ export function bar(fraction, label, hot) {
   inner.style.width = Math.max(0, Math.min(1, fraction)) * 100 + "%";
   return el("div", { class: hot ? "bar hot" : "bar", role: "img", "aria-label": label, title: label },
     inner);
+}
+
+/**
+ * An interval on a shared scale [lo, hi]: the bar from `low` to `high`, a mark at
+ * `value`, a dashed line at zero. `label` is its text alternative (the numbers).
+ */
+export function interval(value, low, high, lo, hi, label) {
+  const pos = (v) => (hi > lo ? ((Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo)) * 100 : 50);
+  const part = (cls, from, to) => {
+    const node = el("span", { class: cls });
+    node.style.left = pos(from) + "%";
+    if (to !== undefined) node.style.width = pos(to) - pos(from) + "%";
+    return node;
+  };
+  return el("div", { class: "interval", role: "img", "aria-label": label, title: label },
+    part("range", low, high), lo <= 0 && 0 <= hi ? part("zero", 0) : null, part("point", value));
 }
 
 export const empty = (text) => el("p", { class: "empty", text });
