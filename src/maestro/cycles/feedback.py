@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from maestro.agents.adaptation import adapt_population
 from maestro.cycles.context import CycleContext, MetricsEvent
+from maestro.cycles.items import Harvested
 from maestro.cycles.sinks import AwaitingMetrics
 from maestro.llm.ratelimit.policy import Deferred
 from maestro.llm.types import Priority
@@ -75,15 +76,7 @@ async def learn(ctx: CycleContext) -> int:
     """Feed every newly measured post to its policy once; persist the touched policies."""
     harvested = await ctx.items.harvest(ctx.workspace_id)
     for h in harvested:
-        reward = ctx.selector.observe(
-            h.agent_id,
-            h.brand,
-            h.strategy,
-            h.engagement,
-            topic=h.topic,
-            quality=h.quality,
-            at=h.published_at,
-        )
+        reward = _observe(ctx, h)
         ctx.emit_metrics(
             MetricsEvent(
                 agent_id=h.agent_id,
@@ -96,6 +89,19 @@ async def learn(ctx: CycleContext) -> int:
         )
     await save_policies(ctx)
     return len(harvested)
+
+
+def _observe(ctx: CycleContext, h: Harvested) -> float:
+    """Feed one measured post to its learning context; its relative reward."""
+    return ctx.selector.observe(
+        h.agent_id,
+        h.brand,
+        h.strategy,
+        h.engagement,
+        topic=h.topic,
+        quality=h.quality,
+        at=h.published_at,
+    )
 
 
 async def save_policies(ctx: CycleContext) -> None:
@@ -126,15 +132,7 @@ async def load_policies(ctx: CycleContext) -> int:
         ctx.selector.policies.clear()
         history = await ctx.items.measured(ctx.workspace_id)
         for h in history:
-            ctx.selector.observe(
-                h.agent_id,
-                h.brand,
-                h.strategy,
-                h.engagement,
-                topic=h.topic,
-                quality=h.quality,
-                at=h.published_at,
-            )
+            _observe(ctx, h)
         await save_policies(ctx)
         log.info(
             "relearned the studio's policies from %d measured posts: %d stored ones no longer "
