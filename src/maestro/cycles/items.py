@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal
 
@@ -68,18 +68,9 @@ class NewItem:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemRecord:
+class ItemRecord(NewItem):
     """A stored proposal and its fate, as listed and decided through the API and the CLI."""
 
-    id: str
-    seq: int
-    brand: str
-    agent_id: str
-    strategy: str
-    topic: str
-    text: str
-    quality: float
-    drafts: int
     status: ItemStatus
     rule: str | None
     """What decided: the checkpoint's rule, ``human:approve|reject``, ``timeout:approve|reject``."""
@@ -492,27 +483,8 @@ def _iso(at: datetime | None) -> str:
 
 
 def _record(r: CycleItemRow) -> ItemRecord:
-    return ItemRecord(
-        id=r.id,
-        seq=r.seq,
-        brand=r.brand,
-        agent_id=r.agent_id,
-        strategy=r.strategy,
-        topic=r.topic,
-        text=r.text,
-        quality=r.quality,
-        drafts=r.drafts,
-        status=_status(r.status),
-        rule=r.rule,
-        decided_by=r.decided_by,
-        note=r.note,
-        created_at=r.created_at,
-        decided_at=r.decided_at,
-        expires_at=r.expires_at,
-        post_id=r.post_id,
-        external_id=r.external_id,
-        error=r.error,
-    )
+    values = {f.name: getattr(r, f.name) for f in fields(ItemRecord)}
+    return ItemRecord(**{**values, "status": _status(r.status)})
 
 
 def _status(value: str) -> ItemStatus:
@@ -523,14 +495,4 @@ def _status(value: str) -> ItemStatus:
 
 
 def _new_item(r: CycleItemRow) -> NewItem:
-    return NewItem(
-        id=r.id,
-        seq=r.seq,
-        brand=r.brand,
-        agent_id=r.agent_id,
-        strategy=r.strategy,
-        topic=r.topic,
-        text=r.text,
-        quality=r.quality,
-        drafts=r.drafts,
-    )
+    return NewItem(**{f.name: getattr(r, f.name) for f in fields(NewItem)})
