@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 # pytest-xdist workers inherit COLUMNS=80, and Rich freezes a console's width at
 # construction; drop it so CLI tests see the width they ask for.
@@ -195,6 +196,18 @@ async def other_workspace_id(engine: Maestro) -> str:
 ClientFactory = Callable[[str], Awaitable[httpx.AsyncClient]]
 
 
+async def client_for(
+    engine: Maestro, workspace: str, app: FastAPI | None = None
+) -> httpx.AsyncClient:
+    """An API client of ``engine``'s app (or ``app``) holding a fresh key for ``workspace``."""
+    _, secret = await engine.tenancy.create_key(workspace)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app or create_app(engine, manage_engine=False)),
+        base_url="http://maestro.test",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+
 @pytest.fixture
 async def make_client(engine: Maestro) -> AsyncIterator[ClientFactory]:
     """``await make_client(workspace_id)``: an API client holding a fresh key for it."""
@@ -202,12 +215,7 @@ async def make_client(engine: Maestro) -> AsyncIterator[ClientFactory]:
     clients: list[httpx.AsyncClient] = []
 
     async def factory(workspace: str) -> httpx.AsyncClient:
-        _, secret = await engine.tenancy.create_key(workspace)
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://maestro.test",
-            headers={"Authorization": f"Bearer {secret}"},
-        )
+        client = await client_for(engine, workspace, app)
         clients.append(client)
         return client
 

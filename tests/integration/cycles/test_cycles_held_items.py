@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import inspect
+from tests.conftest import client_for
+from tests.integration.cycles.conftest import StudioFactory
 
-from conftest import StudioFactory
-from maestro.api.app import create_app
 from maestro.clock import ManualClock
 from maestro.cycles.context import PublishEvent
 from maestro.cycles.items import Decision, ItemRecord, ItemStore, NewItem
@@ -38,12 +38,7 @@ RETRY = timedelta(minutes=30)
 
 @asynccontextmanager
 async def _client(engine: Maestro, workspace_id: str) -> AsyncIterator[httpx.AsyncClient]:
-    _, secret = await engine.tenancy.create_key(workspace_id)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine, manage_engine=False)),
-        base_url="http://maestro.test",
-        headers={"Authorization": f"Bearer {secret}"},
-    ) as client:
+    async with await client_for(engine, workspace_id) as client:
         yield client
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.integration.cycles.conftest import StudioFactory, days
 
-from conftest import StudioFactory, days
 from maestro.api.app import create_app
 from maestro.clock import ManualClock
 from maestro.cycles.settings import StudioSettings, WebhookSinkSettings

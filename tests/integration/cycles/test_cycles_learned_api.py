@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
+from tests.conftest import client_for
 from tests.integration.cycles.conftest import StudioFactory, days
 from typer.testing import CliRunner
 
-from maestro.api.app import create_app
 from maestro.cli import app
 from maestro.config import Settings
 from maestro.engine import Maestro
@@ -17,21 +16,12 @@ from maestro.learning.bandits.linear import LinearThompson
 from maestro.learning.policy_store import PolicyStore
 
 
-async def _client(engine: Maestro, workspace_id: str) -> httpx.AsyncClient:
-    _, secret = await engine.tenancy.create_key(workspace_id)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine, manage_engine=False)),
-        base_url="http://maestro.test",
-        headers={"Authorization": f"Bearer {secret}"},
-    )
-
-
 async def test_each_brand_shows_its_learned_ranking_with_intervals(
     make_studio: StudioFactory,
 ) -> None:
     studio, driver, engine = await make_studio()
     ws = studio.ctx.workspace_id
-    async with await _client(engine, ws) as client:
+    async with await client_for(engine, ws) as client:
         assert (await client.get("/api/studio/learned")).json() == []  # nothing learned yet
         await driver.run_until(days(6.5))
         body = (await client.get("/api/studio/learned")).json()
@@ -54,9 +44,9 @@ async def test_another_workspace_sees_none_of_it(make_studio: StudioFactory) -> 
     studio, driver, engine = await make_studio()
     await driver.run_until(days(1.5))
     other = (await engine.tenancy.create_workspace("elsewhere")).id
-    async with await _client(engine, studio.ctx.workspace_id) as client:
+    async with await client_for(engine, studio.ctx.workspace_id) as client:
         assert len((await client.get("/api/studio/learned")).json()) == 2
-    async with await _client(engine, other) as client:
+    async with await client_for(engine, other) as client:
         assert (await client.get("/api/studio/learned")).json() == []
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import StudioFactory, days
+from tests.integration.cycles.conftest import StudioFactory, days
+
 from maestro.llm.ratelimit.policy import BucketPolicy
 from maestro.llm.ratelimit.settings import RateLimitSettings
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import StudioFactory, days
+from tests.integration.cycles.conftest import StudioFactory, days
+
 from maestro.agents.strategies import Strategy
 from maestro.cycles.simclock import SimulationDriver
 from maestro.cycles.studio import Studio

@@ -9,10 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import REDIS_URL, require_server
+from tests.conftest import REDIS_URL, client_for, require_server
 from tests.integration.cycles.conftest import StudioFactory
 
 from maestro.api.app import create_app
@@ -231,12 +230,7 @@ async def test_the_api_says_whether_the_studio_runs(make_studio: StudioFactory) 
     app = create_app(engine, manage_engine=False)
 
     async def status(workspace: str) -> dict[str, object]:
-        _, secret = await engine.tenancy.create_key(workspace)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://maestro.test",
-            headers={"Authorization": f"Bearer {secret}"},
-        ) as client:
+        async with await client_for(engine, workspace, app) as client:
             r = await client.get("/api/studio")
             assert r.status_code == 200, r.text
             body: dict[str, object] = r.json()

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import client_for
 
-from maestro.api.app import create_app
 from maestro.clock import ManualClock
 from maestro.config import Settings
 from maestro.engine import Maestro
@@ -58,15 +58,6 @@ async def other_ws(oengine: Maestro) -> str:
 @pytest.fixture
 def orch(oengine: Maestro) -> Orchestration:
     return orchestration_for(oengine)
-
-
-async def client_for(engine: Maestro, workspace: str) -> httpx.AsyncClient:
-    _, secret = await engine.tenancy.create_key(workspace)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine, manage_engine=False)),
-        base_url="http://maestro.test",
-        headers={"Authorization": f"Bearer {secret}"},
-    )
 
 
 @pytest.fixture

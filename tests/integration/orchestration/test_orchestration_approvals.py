@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from tests.integration.orchestration.conftest import orch_settings  # type: ignore[import-not-found]
 
-from conftest import orch_settings  # type: ignore[import-not-found]
 from maestro.clock import ManualClock
 from maestro.engine import Maestro
 from maestro.orchestration.context import AgentContext
