@@ -45,13 +45,7 @@ class StrategyOut(BaseModel):
 
 
 def _out(s: Strategy) -> StrategyOut:
-    return StrategyOut(
-        name=s.name,
-        title=s.title,
-        prompt_fragment=s.prompt_fragment,
-        description=s.description,
-        builtin=s.builtin,
-    )
+    return StrategyOut.model_validate(s, from_attributes=True)
 
 
 @router.get("")
