@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
+from tests.conftest import client_for
 from tests.integration.cycles.conftest import StudioFactory, days
 
-from maestro.api.app import create_app
 from maestro.clock import ManualClock
 from maestro.cycles.settings import StudioSettings, WebhookSinkSettings
 from maestro.cycles.sinks import HttpWebhookSink, PublishedItem
@@ -124,13 +123,7 @@ async def test_studio_publishes_to_webhook_and_learns_from_pushed_metrics(
     await driver.run_until(days(0.5))
     assert len(receiver.received) == 6  # one brand x six agents, all approved
     ws = studio.ctx.workspace_id
-    _, secret = await engine.tenancy.create_key(ws)
-    app = create_app(engine, manage_engine=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://maestro.test",
-        headers={"Authorization": f"Bearer {secret}"},
-    ) as client:
+    async with await client_for(engine, ws) as client:
         items = {b["item_id"] for _, b in receiver.received}
         posts = [p for p in await studio.ctx.memory.posts.samples(ws)]
         assert posts == []  # nothing measured yet: the webhook sink pulls nothing
