@@ -11,7 +11,8 @@ the real benchmark remains the measurement.
 
 Run ``python -m maestro.bench.studio_replay [seeds]`` for the table of the
 learners below on both audiences, and with ``--ceiling`` for the learner against
-oracles that are told the truth late, by drift speed (``bench/results/studio_ceiling.md``).
+two ceilings, by drift speed (``bench/results/studio_ceiling.md``): oracles told
+the truth late, and a learner told the simulator's formula (:class:`FormulaThompson`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from statistics import mean
 from typing import Any
@@ -29,9 +31,10 @@ from maestro.agents.strategies import DEFAULT_STRATEGIES
 from maestro.cycles.choice import relative_reward
 from maestro.demo.runner import DEFAULT_BRANDS
 from maestro.learning.bandits import LinearThompson, make_policy
+from maestro.learning.kalman import Array
 from maestro.sim.audience import DEFAULT_DRIFT_PERIOD_DAYS, AudienceSimulator, Mode
 
-__all__ = ["Replay", "ceiling", "recovery", "replay"]
+__all__ = ["FormulaThompson", "Replay", "ceiling", "recovery", "replay"]
 
 STRATEGIES = tuple(s.name for s in DEFAULT_STRATEGIES)
 AGENTS = 6
@@ -60,7 +63,10 @@ def replay(
     lag: int | None = None,
     **params: Any,
 ) -> Replay:
-    """The learner ``learner`` (``linear`` or a bandit name) choosing on the studio's slots.
+    """The learner ``learner`` choosing on the studio's slots.
+
+    ``learner``: ``linear`` (the studio's default policy), ``formula``
+    (:class:`FormulaThompson`, a ceiling) or the name of a plain bandit.
 
     ``lag``: instead of learning, choose the best strategy in the truth of ``lag``
     days earlier (an oracle that is told the truth late: a ceiling for learners).
@@ -81,7 +87,7 @@ def replay(
         for _ in range(2)
     )
     rng = np.random.default_rng(seed)
-    choose, learn = _learner(learner, len(names), seed, params)
+    choose, learn = _learner(learner, truth, seed, params)
     daily: list[float] = []
     for day in range(DAYS):
         t = float(day)
@@ -95,7 +101,7 @@ def replay(
                 quality = float(rng.uniform(0.8, 1.0))
                 values = [truth.expected(brand, s, topic, 0, quality, t) for s in STRATEGIES]
                 if lag is None:
-                    arm = choose(b, t, pending)
+                    arm = choose(b, t, pending, topic, quality)
                 else:
                     late = max(0.0, t - lag)
                     arm = int(
@@ -114,17 +120,92 @@ def replay(
     return Replay(daily)
 
 
-Chooser = Callable[[int, float, list[int]], int]
+Chooser = Callable[[int, float, list[int], str, float], int]
 Learner = Callable[[int, int, str, float, float, float], None]
 
 
-def _learner(name: str, brands: int, seed: int, params: dict[str, Any]) -> tuple[Chooser, Learner]:
+class FormulaThompson:
+    """A learner told the simulator's formula: a ceiling for learners, not a product.
+
+    It knows every hidden factor except the strategy effects (base, topic, hour and
+    quality effects, the noise) and that each effect is
+    ``mu + amplitude * (sin(2 pi t / period + phase) - sin(phase))`` with ``mu`` drawn
+    from ``N(0, strategy_spread)`` and the period from the simulator's range. It keeps
+    the exact posterior over ``(mu, phase, period)`` on a grid per brand and strategy
+    and chooses by Thompson sampling. No product can know this much; what it earns
+    bounds what any learner earns on the same evidence. Drifting and stationary
+    audiences only (a switch is not in the formula).
+    """
+
+    MU_POINTS, PHASE_POINTS, PERIOD_POINTS = 81, 32, 15
+
+    def __init__(self, truth: AudienceSimulator, seed: int) -> None:
+        if truth.mode == "switching":
+            raise ValueError("the formula learner knows drifting and stationary audiences only")
+        self._truth = truth
+        spread = truth.strategy_spread
+        mu, phase, period = (
+            a.ravel()
+            for a in np.meshgrid(
+                np.linspace(-4 * spread, 4 * spread, self.MU_POINTS),
+                np.linspace(0.0, 2 * math.pi, self.PHASE_POINTS, endpoint=False),
+                np.linspace(*truth.drift_period_days, self.PERIOD_POINTS),
+                indexing="ij",
+            )
+        )
+        self._mu, self._phase, self._period = mu, phase, period
+        self._amplitude = truth.drift_amplitude if truth.mode == "drifting" else 0.0
+        shape = (len(truth.brands), len(truth.strategies), len(mu))
+        self._log_post = np.broadcast_to(-0.5 * (mu / spread) ** 2, shape).copy()
+        self._rng = np.random.default_rng(seed)
+
+    def _effects(self, t: float) -> Array:
+        """Every grid point's strategy effect at day ``t``."""
+        wave = np.sin(2 * math.pi * t / self._period + self._phase) - np.sin(self._phase)
+        return self._mu + self._amplitude * wave
+
+    def _offsets(self, b: int, topic: str, quality: float, t: float) -> list[float]:
+        """Log expected engagement per strategy minus its strategy effect: all it is told."""
+        brand = self._truth.brands[b]
+        effects = self._truth.strategy_effects(brand, t)
+        return [
+            math.log(max(self._truth.expected(brand, s, topic, 0, quality, t), 1e-12)) - effects[s]
+            for s in self._truth.strategies
+        ]
+
+    def choose(self, b: int, t: float, topic: str, quality: float) -> int:
+        effects = self._effects(t)
+        offsets = self._offsets(b, topic, quality, t)
+        drawn = []
+        for s, log_post in enumerate(self._log_post[b]):
+            w = np.exp(log_post - log_post.max())
+            point = int(np.searchsorted(np.cumsum(w), self._rng.uniform(0.0, float(w.sum()))))
+            drawn.append(float(effects[min(point, len(w) - 1)]) + offsets[s])
+        return int(np.argmax(drawn))
+
+    def learn(self, b: int, arm: int, topic: str, quality: float, e: float, t: float) -> None:
+        noise = self._truth.noise
+        # The simulator's noise is log-normal with mean 1: E[log e] is log(mean) - noise^2 / 2.
+        y = math.log(max(e, 1e-4)) - self._offsets(b, topic, quality, t)[arm] + noise**2 / 2
+        self._log_post[b, arm] += -0.5 * ((y - self._effects(t)) / noise) ** 2
+
+
+def _learner(
+    name: str, truth: AudienceSimulator, seed: int, params: dict[str, Any]
+) -> tuple[Chooser, Learner]:
+    brands = len(truth.brands)
+    if name == "formula":
+        informed = FormulaThompson(truth, seed)
+        return (
+            lambda b, t, pending, topic, quality: informed.choose(b, t, topic, quality),
+            informed.learn,
+        )
     if name == "linear":
         models = [
             LinearThompson(len(STRATEGIES), seed=seed * 10 + b, **params) for b in range(brands)
         ]
 
-        def choose(b: int, t: float, pending: list[int]) -> int:
+        def choose(b: int, t: float, pending: list[int], topic: str, quality: float) -> int:
             return models[b].choose(t, pending)
 
         def learn(b: int, arm: int, topic: str, quality: float, e: float, t: float) -> None:
@@ -137,7 +218,7 @@ def _learner(name: str, brands: int, seed: int, params: dict[str, Any]) -> tuple
     ]
     means: dict[int, tuple[float, int]] = {}
 
-    def select(b: int, t: float, pending: list[int]) -> int:
+    def select(b: int, t: float, pending: list[int], topic: str, quality: float) -> int:
         return bandits[b].select()
 
     def update(b: int, arm: int, topic: str, quality: float, e: float, t: float) -> None:
@@ -163,31 +244,45 @@ CEILING_PERIODS: tuple[tuple[float, float], ...] = ((7, 21), (14, 42), (28, 84),
 CEILING_LAGS = (1, 2, 3)
 
 
-def ceiling(seeds: range) -> str:
-    """Markdown: the learner against oracles told the truth late, by how fast the audience drifts.
+def _replay(job: tuple[Mode, int, str, dict[str, Any]]) -> Replay:
+    mode, seed, learner, kw = job
+    return replay(mode, seed, learner, **kw)
+
+
+def ceiling(seeds: range, processes: int = 2) -> str:
+    """Markdown: the learner against two ceilings, by how fast the audience drifts.
 
     The target of 90% of the oracle is a question of evidence per change: 6 posts
     per brand and day, 30% noise, 8 strategies. This table shows what the learner
     earns as the drift slows (over the whole run, and from its second week on, once
-    the cold start is behind it), next to what perfect knowledge ``lag`` days old earns.
+    the cold start is behind it), what a learner told the simulator's formula earns
+    on the same evidence (:class:`FormulaThompson`), and what perfect knowledge
+    ``lag`` days old earns.
     """
+    pool = ProcessPoolExecutor(processes)
 
-    def learner(mode: Mode, **kw: Any) -> list[str]:
-        runs = [replay(mode, s, **kw) for s in seeds]
-        return [
-            f"{mean(r.vs_oracle for r in runs):.1%}",
-            f"{mean(mean(r.daily[7:]) for r in runs):.1%}",
-        ]
+    def runs(mode: Mode, learner: str = "linear", **kw: Any) -> list[Replay]:
+        return list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
 
-    def late(mode: Mode, **kw: Any) -> list[str]:
-        return [
-            f"{mean(replay(mode, s, lag=lag, **kw).vs_oracle for s in seeds):.1%}"
-            for lag in CEILING_LAGS
+    def row(mode: Mode, **kw: Any) -> list[str]:
+        linear = runs(mode, **kw)
+        cells = [
+            f"{mean(r.vs_oracle for r in linear):.1%}",
+            f"{mean(mean(r.daily[7:]) for r in linear):.1%}",
         ]
+        if mode == "switching":
+            cells.append("-")
+        else:
+            cells.append(f"{mean(r.vs_oracle for r in runs(mode, 'formula', **kw)):.1%}")
+        for lag in CEILING_LAGS:
+            late = runs(mode, lag=lag, **kw)
+            cells.append(f"{mean(r.vs_oracle for r in late):.1%}")
+        return cells
 
     head = [
         "learner",
         "learner, days 8-28",
+        "learner told the formula",
         *(f"truth {lag} day{'s' * (lag > 1)} late" for lag in CEILING_LAGS),
     ]
     lines = [
@@ -197,19 +292,18 @@ def ceiling(seeds: range) -> str:
         "| audience | drift period (days) | " + " | ".join(head) + " |",
         "|---|---|" + "---:|" * len(head),
     ]
-    for low, high in CEILING_PERIODS:
-        period = (float(low), float(high))
-        row = learner("drifting", drift_period_days=period)
-        row += late("drifting", drift_period_days=period)
-        default = " (default)" if period == DEFAULT_DRIFT_PERIOD_DAYS else ""
-        lines.append(f"| drifting | {low:g}-{high:g}{default} | " + " | ".join(row) + " |")
-    others: tuple[tuple[Mode, str], ...] = (
-        ("switching", f"switching (day {SWITCH_DAY})"),
-        ("stationary", "stationary"),
-    )
-    for mode, label in others:
-        row = learner(mode) + late(mode)
-        lines.append(f"| {label} | - | " + " | ".join(row) + " |")
+    with pool:
+        for low, high in CEILING_PERIODS:
+            period = (float(low), float(high))
+            cells = row("drifting", drift_period_days=period)
+            default = " (default)" if period == DEFAULT_DRIFT_PERIOD_DAYS else ""
+            lines.append(f"| drifting | {low:g}-{high:g}{default} | " + " | ".join(cells) + " |")
+        others: tuple[tuple[Mode, str], ...] = (
+            ("switching", f"switching (day {SWITCH_DAY})"),
+            ("stationary", "stationary"),
+        )
+        for mode, label in others:
+            lines.append(f"| {label} | - | " + " | ".join(row(mode)) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,8 @@ Two surfaces, kept apart on purpose:
 
 - observation: :meth:`AudienceSimulator.engagement` (what a metrics source returns);
 - evaluation only: :meth:`~AudienceSimulator.expected`, :meth:`~AudienceSimulator.truth`,
-  :meth:`~AudienceSimulator.best_strategies`, :meth:`~AudienceSimulator.regime`.
+  :meth:`~AudienceSimulator.strategy_effects`, :meth:`~AudienceSimulator.best_strategies`,
+  :meth:`~AudienceSimulator.regime`.
 """
 
 from __future__ import annotations
@@ -155,7 +156,9 @@ class AudienceSimulator:
         self.mode: Mode = mode
         self.noise = noise
         self.start = start
+        self.strategy_spread = strategy_spread
         self.drift_amplitude = drift_amplitude
+        self.drift_period_days = drift_period_days
         self.switch_every_days = switch_every_days
         self.switch_points: tuple[float, ...] | None = (
             tuple(sorted(switch_points)) if switch_points is not None else None
@@ -241,6 +244,11 @@ class AudienceSimulator:
             grid = np.minimum(1.0, np.outer(per_topic, hours) * self._quality(_TRUTH_QUALITY))
             result[name] = float(grid.mean())
         return result
+
+    def strategy_effects(self, brand: str, t: Instant) -> dict[str, float]:
+        """Ground truth: each strategy's log effect for ``brand`` at ``t`` (the part that moves)."""
+        effects = self._strategy_effects(self._brand(brand), self._day(t))
+        return {name: float(effects[s]) for s, name in enumerate(self.strategies)}
 
     def best_strategies(self, brand: str, t: Instant, k: int | None = None) -> list[str]:
         """Ground truth: strategies from best to worst for ``brand`` at ``t`` (top ``k``)."""

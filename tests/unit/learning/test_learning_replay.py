@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from statistics import mean
+
+import pytest
+
 from maestro.bench.studio_replay import DAYS, recovery, replay
 
 
@@ -34,3 +38,12 @@ def test_an_oracle_told_the_truth_late_loses_only_when_the_audience_moves() -> N
     assert late < replay("drifting", 3, lag=1).vs_oracle < 1.0
     slower = replay("drifting", 3, lag=3, drift_period_days=(56.0, 168.0)).vs_oracle
     assert late < slower
+
+
+def test_a_learner_told_the_formula_learns_and_knows_no_switches() -> None:
+    told = replay("stationary", 3, "formula")
+    assert told == replay("stationary", 3, "formula")
+    assert min(told.daily[-7:]) > told.daily[0]
+    assert mean(told.daily[-7:]) > 0.9
+    with pytest.raises(ValueError, match="drifting and stationary"):
+        replay("switching", 3, "formula")

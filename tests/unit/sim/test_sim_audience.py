@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import statistics
 from datetime import timedelta
 
@@ -177,3 +178,15 @@ def test_from_settings_uses_the_configured_mode_and_seed() -> None:
     )
     assert sim.mode == "switching" and sim.regime(7.0) == 2
     assert sim.truth("fitlab", 1.0) == simulator("switching", seed=5).truth("fitlab", 1.0)
+
+
+def test_strategy_effects_are_the_part_of_expected_engagement_that_moves() -> None:
+    sim = simulator("drifting")
+    assert sim.strategy_effects("healthy", 0.0) == simulator().strategy_effects("healthy", 0.0)
+    assert sim.strategy_effects("healthy", 10.0) != sim.strategy_effects("healthy", 0.0)
+
+    def rest(t: float) -> float:
+        effect = sim.strategy_effects("healthy", t)["story"]
+        return sim.expected("healthy", "story", "sleep", 9, 0.7, t) / math.exp(effect)
+
+    assert rest(10.0) == pytest.approx(rest(0.0))
