@@ -52,7 +52,7 @@ async def _run(workspace: str, burst_now: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with Maestro.from_settings() as engine:
         ws = await engine.tenancy.get_workspace(workspace)
-        async with claim(engine.coord, ws.id, engine.clock, stop):  # before open: it may write
+        async with claim(engine.db, ws.id, engine.clock, stop):  # before open: it may write
             studio = await Studio.open(engine, ws.id)
             cfg = studio.ctx.settings
             console.print(

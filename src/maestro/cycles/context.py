@@ -30,6 +30,7 @@ from maestro.llm.ratelimit.limiter import RateLimiter
 from maestro.llm.types import Gateway
 from maestro.memory.manager import MemoryManager
 from maestro.orchestration.settings import OrchestrationSettings
+from maestro.store.db import Database
 
 __all__ = ["CycleContext", "CycleStats", "DeferredKind", "MetricsEvent", "PublishEvent"]
 
@@ -103,6 +104,7 @@ class CycleContext:
     population_settings: PopulationSettings
     orchestration: OrchestrationSettings
     clock: Clock
+    db: Database
     gateway: Gateway
     limiter: RateLimiter
     memory: MemoryManager

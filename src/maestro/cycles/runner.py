@@ -6,9 +6,11 @@ it on the engine's clock. The scheduler aligns ticks to the epoch, so a daily bu
 runs at midnight UTC; ``burst_now`` adds one burst at start (a first day's content,
 or a smoke test of a new configuration).
 
-With a coordinator, a running studio holds a lease on its workspace (renewed every
-third of ``LEASE_SECONDS``), so a second ``maestro studio run`` of the same workspace
-refuses to start instead of writing a second burst (across processes with Redis).
+A running studio holds a lease on its workspace in the database (renewed every
+third of ``LEASE_SECONDS``; :mod:`maestro.cycles.lease`), so a second ``maestro
+studio run`` of the same workspace, in any process on any profile, refuses to start
+instead of writing a second burst, and ``GET /api/studio`` in any process knows
+whether the studio runs.
 
 A held item a human approves (:func:`decide_item`, behind the API and the CLI) is
 announced on the coordinator; a running studio listening on it publishes the item
@@ -28,10 +30,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from maestro.clock import Clock
-from maestro.coord import Coordinator, Lock, Subscription
+from maestro.coord import Coordinator, Subscription
 from maestro.cycles.items import Decision, ItemRecord, ItemStore
+from maestro.cycles.lease import StudioLease, current_runner
 from maestro.errors import ConflictError
 from maestro.jobs.scheduler import Scheduler
+from maestro.store.db import Database
 
 if TYPE_CHECKING:
     from maestro.cycles.studio import Studio
@@ -67,13 +71,9 @@ class JobDone:
 Listener = Callable[[JobDone], None]
 
 
-def _lease_name(workspace_id: str) -> str:
-    return f"studio:{workspace_id}:runner"
-
-
-async def studio_running(coord: Coordinator, workspace_id: str) -> bool:
-    """Whether a studio of ``workspace_id`` holds its lease (one this coordinator can see)."""
-    return await coord.get(coord.lock(_lease_name(workspace_id)).key) is not None
+async def studio_running(db: Database, clock: Clock, workspace_id: str) -> bool:
+    """Whether a studio of ``workspace_id`` runs (holds a live lease), in any process."""
+    return await current_runner(db, clock, workspace_id) is not None
 
 
 def approvals_channel(coord: Coordinator, workspace_id: str) -> str:
@@ -104,7 +104,7 @@ async def decide_item(
 
 @contextlib.asynccontextmanager
 async def claim(
-    coord: Coordinator, workspace_id: str, clock: Clock, stop: asyncio.Event
+    db: Database, workspace_id: str, clock: Clock, stop: asyncio.Event
 ) -> AsyncIterator[None]:
     """Hold ``workspace_id``'s studio lease for the block (renewed; released on exit).
 
@@ -115,12 +115,13 @@ async def claim(
     Raises:
         ConflictError: (field ``workspace_id``) another studio of the workspace runs.
     """
-    lease = coord.lock(_lease_name(workspace_id), ttl=LEASE_SECONDS)
-    if not await lease.acquire(blocking=False):
+    lease = StudioLease(db, clock, workspace_id)
+    if not await lease.acquire(LEASE_SECONDS):
+        runner = await current_runner(db, clock, workspace_id)
+        who = f" by {runner.holder} (host:pid:nonce)" if runner is not None else ""
         raise ConflictError(
-            f"the studio of workspace {workspace_id!r} is already running (another "
-            f"'maestro studio run'); if that process died, its claim lapses within "
-            f"{LEASE_SECONDS:g} s",
+            f"the studio of workspace {workspace_id!r} is already running{who}; if that "
+            f"process died, its claim lapses within {LEASE_SECONDS:g} s",
             field="workspace_id",
         )
     keeper = asyncio.create_task(_keep(lease, clock, stop))
@@ -146,17 +147,17 @@ async def run_studio(
 ) -> Scheduler:
     """Run ``studio``'s jobs on its engine's clock until ``stop`` is set.
 
-    With ``coord`` the workspace is claimed first (:func:`claim`; pass ``claimed``
-    if the caller holds the claim already) and approvals announced by
+    The workspace is claimed first (:func:`claim`; pass ``claimed`` if the caller
+    holds the claim already). With ``coord``, approvals announced by
     :func:`decide_item` are published at once (job ``release``). ``ready`` is set
     once the studio listens and its jobs are scheduled. Returns the scheduler once
     running jobs have finished (its per-job counters say what ran). A failing job
     is logged by the scheduler, reported to ``on_job`` with its error, and tried
     again at its next tick.
     """
-    if coord is None or claimed:
+    if claimed:
         return await _run(studio, stop, burst_now, on_job, coord, ready)
-    async with claim(coord, studio.ctx.workspace_id, studio.ctx.clock, stop):
+    async with claim(studio.ctx.db, studio.ctx.workspace_id, studio.ctx.clock, stop):
         return await _run(studio, stop, burst_now, on_job, coord, ready)
 
 
@@ -200,13 +201,13 @@ async def _run(
     return scheduler
 
 
-async def _keep(lease: Lock, clock: Clock, stop: asyncio.Event) -> None:
+async def _keep(lease: StudioLease, clock: Clock, stop: asyncio.Event) -> None:
     """Renew the lease; if another process holds it now, stop rather than run twice."""
     while True:
         await clock.sleep(LEASE_SECONDS / 3)
         try:
             kept = await lease.extend(LEASE_SECONDS)
-        except Exception:  # coordinator briefly unreachable: try again next period
+        except Exception:  # database briefly unreachable: try again next period
             log.warning("could not renew the studio's lease", exc_info=True)
             continue
         if not kept:

@@ -106,6 +106,7 @@ class Studio:
             population_settings=engine.settings.population,
             orchestration=engine.settings.orchestration,
             clock=engine.clock,
+            db=engine.db,
             gateway=engine.gateway,
             limiter=engine.limiter,
             memory=MemoryManager(engine.db, engine.clock, settings=engine.settings.memory),

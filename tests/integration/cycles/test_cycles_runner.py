@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from tests.conftest import REDIS_URL, client_for, require_server
 from tests.integration.cycles.conftest import StudioFactory
 
@@ -18,6 +18,7 @@ from maestro.api.app import create_app
 from maestro.clock import SystemClock
 from maestro.config import Settings
 from maestro.cycles.items import ItemStore
+from maestro.cycles.lease import StudioLease, current_runner
 from maestro.cycles.runner import (
     LEASE_SECONDS,
     JobDone,
@@ -34,7 +35,7 @@ from maestro.errors import ConflictError
 from maestro.llm.settings import GatewaySettings
 from maestro.sim.audience import DEFAULT_START
 from maestro.store.db import Database
-from maestro.store.tables.cycles import CycleItemRow
+from maestro.store.tables.cycles import CycleItemRow, StudioRunnerRow
 from maestro.store.tenancy import TenancyRepo
 
 MAESTRO = str(Path(sys.executable).with_name("maestro"))
@@ -254,16 +255,53 @@ async def test_a_studio_whose_lease_is_taken_over_stops(make_studio: StudioFacto
     assert isinstance(engine.clock, SimulatedClock)
     ws = studio.ctx.workspace_id
     stop = asyncio.Event()
-    async with claim(engine.coord, ws, engine.clock, stop):
-        with pytest.raises(ConflictError):
-            async with claim(engine.coord, ws, engine.clock, asyncio.Event()):
+    async with claim(engine.db, ws, engine.clock, stop):
+        with pytest.raises(ConflictError) as caught:
+            async with claim(engine.db, ws, engine.clock, asyncio.Event()):
                 pass
+        assert f":{os.getpid()}:" in caught.value.message  # names the process that runs it
         # Another process takes over, as if this one had stalled past the lease.
-        key = engine.coord.lock(f"studio:{ws}:runner").key
-        await engine.coord.delete(key)
-        assert await engine.coord.lock(f"studio:{ws}:runner", ttl=LEASE_SECONDS).acquire()
+        async with engine.db.write() as session:
+            await session.execute(delete(StudioRunnerRow).where(StudioRunnerRow.workspace_id == ws))
+        assert not await studio_running(engine.db, engine.clock, ws)
+        successor = StudioLease(engine.db, engine.clock, ws)
+        assert await successor.acquire(LEASE_SECONDS)
         assert not stop.is_set()
         await asyncio.wait_for(engine.clock.parked.wait(), timeout=10)  # the keeper waits
         engine.clock.advance(LEASE_SECONDS / 3)
         await asyncio.wait_for(stop.wait(), timeout=10)
-    assert await studio_running(engine.coord, ws)  # the other holder keeps it
+    runner = await current_runner(engine.db, engine.clock, ws)  # the successor keeps it
+    assert runner is not None and runner.holder == successor.holder
+
+
+async def test_engines_sharing_only_the_database_see_one_runner(
+    db_settings: dict[str, str | None],
+) -> None:
+    """Two processes of the embedded profile (memory:// each) share only the database."""
+    clock = SimulatedClock(DEFAULT_START)
+    settings = Settings.load(**db_settings, coord_url="memory://")
+    async with (
+        Maestro.from_settings(settings, clock=clock) as one,
+        Maestro.from_settings(settings, clock=clock) as other,
+    ):
+        ws = (await one.tenancy.create_workspace("shared-db")).id
+        elsewhere = (await one.tenancy.create_workspace("elsewhere")).id
+        stop = asyncio.Event()
+        async with claim(one.db, ws, clock, stop):
+            assert await studio_running(other.db, clock, ws)
+            assert not await studio_running(other.db, clock, elsewhere)
+            with pytest.raises(ConflictError, match="already running"):
+                async with claim(other.db, ws, clock, asyncio.Event()):
+                    pass
+            async with claim(other.db, elsewhere, clock, asyncio.Event()):
+                pass  # another workspace's studio is not ours to block
+        assert not await studio_running(other.db, clock, ws)
+        async with claim(other.db, ws, clock, asyncio.Event()):  # released: free again
+            assert await studio_running(one.db, clock, ws)
+        crashed = StudioLease(one.db, clock, ws)  # acquired, then never renewed nor released
+        assert await crashed.acquire(LEASE_SECONDS)
+        assert not await StudioLease(other.db, clock, ws).acquire(LEASE_SECONDS)
+        clock.advance(LEASE_SECONDS)
+        assert not await studio_running(other.db, clock, ws)
+        assert await StudioLease(other.db, clock, ws).acquire(LEASE_SECONDS)
+        assert not await crashed.extend(LEASE_SECONDS)  # it has lost the lease for good

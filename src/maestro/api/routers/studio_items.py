@@ -77,7 +77,8 @@ class StudioStatusOut(BaseModel):
 async def studio_status(workspace: CurrentWorkspace, engine: EngineDep) -> StudioStatusOut:
     """Whether the workspace's studio runs, and its items by status."""
     counts = await ItemStore(engine.db, engine.clock).counts(workspace.id)
-    return StudioStatusOut(running=await studio_running(engine.coord, workspace.id), items=counts)
+    running = await studio_running(engine.db, engine.clock, workspace.id)
+    return StudioStatusOut(running=running, items=counts)
 
 
 class StrategyBeliefOut(BaseModel):

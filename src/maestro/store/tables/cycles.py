@@ -3,7 +3,8 @@
 ``cycle_items`` keeps each proposal with its examined quality and what the checkpoint
 decided (published, held for a human, approved by one, rejected, failed to publish) and,
 for a human decision, who made it and the note. ``ingested_metrics`` makes
-``POST /api/metrics`` idempotent: one row per client-supplied key.
+``POST /api/metrics`` idempotent: one row per client-supplied key. ``studio_runners``
+holds the lease of the process that runs each workspace's studio.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from maestro.store.base import Base, IdColumn, JSONType, UTCDateTime, new_id
 
-__all__ = ["CycleItemRow", "IngestedMetricRow"]
+__all__ = ["CycleItemRow", "IngestedMetricRow", "StudioRunnerRow"]
 
 
 def _workspace_fk() -> Mapped[str]:
@@ -72,3 +73,16 @@ class IngestedMetricRow(Base):
     engagement: Mapped[float] = mapped_column(Float)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StudioRunnerRow(Base):
+    """The lease of the process running a workspace's studio (one row while it runs)."""
+
+    __tablename__ = "studio_runners"
+
+    workspace_id: Mapped[str] = mapped_column(
+        IdColumn, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
