@@ -2,8 +2,8 @@
 
 Works on the configured database like ``maestro approvals``. An approved item is
 announced on the coordinator: a running studio that hears it (Redis, or the same
-process) publishes it at once; otherwise the studio's next retry tick does (every
-30 minutes by default).
+process) publishes it at once; otherwise it finds it in the database within
+``studio.approval_poll_seconds`` (15 s).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _decide(workspace: str, item_id: str, decision: Decision, by: str, note: str
 
     item = with_engine(go)
     then = (
-        "; a running studio that hears of it publishes it now, else at its next retry tick"
+        "; a running studio publishes it within seconds, a stopped one when it starts"
         if item.status == "approved"
         else ""
     )
@@ -97,7 +97,7 @@ def items_approve(
     by: str = typer.Option("cli", help="Who decides."),
     note: str | None = typer.Option(None, help="Why (kept with the decision)."),
 ) -> None:
-    """Approve a held item; a running studio publishes it now (at the latest on its retry tick)."""
+    """Approve a held item; a running studio publishes it within seconds."""
     _decide(workspace, item_id, "approve", by, note)
 
 

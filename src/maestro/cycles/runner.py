@@ -14,9 +14,9 @@ whether the studio runs.
 
 A held item a human approves (:func:`decide_item`, behind the API and the CLI) is
 announced on the coordinator; a running studio listening on it publishes the item
-at once instead of at its next retry tick. With Redis that reaches a studio in any
-process; with ``memory://`` only one in the same process, and the retry tick (every
-30 minutes by default) remains the fallback either way.
+at once. With Redis that reaches a studio in any process, with ``memory://`` only
+one in the same process; either way the studio also looks for approved items in
+the database every ``approval_poll_seconds`` (15 s), so none waits for long.
 """
 
 from __future__ import annotations
@@ -182,18 +182,20 @@ async def _run(
             log.exception("the burst at start failed")
     if stop.is_set():  # asked to stop during the first burst
         return scheduler
-    listener: asyncio.Task[None] | None = None
+    release = _reporting("release", studio.release, on_job)
+    listeners = [asyncio.create_task(_poll_approved(studio, release))]
     if coord is not None:
         subscription = await coord.subscribe(approvals_channel(coord, studio.ctx.workspace_id))
-        release = _reporting("release", studio.release, on_job)
-        listener = asyncio.create_task(_release_on_approval(subscription, release, clock.now))
+        listeners.append(
+            asyncio.create_task(_release_on_approval(subscription, release, clock.now))
+        )
     scheduler.start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
-        if listener is not None:
+        for listener in listeners:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
@@ -214,6 +216,19 @@ async def _keep(lease: StudioLease, clock: Clock, stop: asyncio.Event) -> None:
             log.error("the studio's lease was lost to another process: stopping")
             stop.set()
             return
+
+
+async def _poll_approved(studio: Studio, release: Callable[[datetime], Awaitable[Any]]) -> None:
+    """Publish what a human approved even when no announcement arrives: the database is
+    the truth (``memory://`` does not cross processes, and a message can be lost)."""
+    ctx = studio.ctx
+    while True:
+        await ctx.clock.sleep(ctx.settings.approval_poll_seconds)
+        try:
+            if await ctx.items.list_items(ctx.workspace_id, status="approved", limit=1):
+                await release(ctx.clock.now())
+        except Exception:  # reported to on_job; the next poll or retry tick tries again
+            log.exception("publishing approved items failed")
 
 
 async def _release_on_approval(

@@ -97,6 +97,9 @@ class StudioSettings(BaseModel):
     """Period of bootstrap research (P3)."""
     retry_every_minutes: float = Field(default=DEFAULT_RETRY_EVERY_MINUTES, gt=0)
     """How often deferred P2 work is looked at again."""
+    approval_poll_seconds: float = Field(default=15.0, gt=0)
+    """How often a running studio looks in the database for items a human approved (an
+    announcement on the coordinator publishes them sooner, when it reaches the studio)."""
     metrics_maturity_hours: float = Field(default=2.0, ge=0)
     """A post's metrics are collected once it is at least this old."""
     auto_approve_quality: float = Field(default=DEFAULT_AUTO_APPROVE_QUALITY, ge=0, le=1)

@@ -203,6 +203,50 @@ async def test_with_redis_an_approval_made_elsewhere_reaches_the_studio(
         assert (item.status, item.decided_by, item.note) == ("published", "ops", "ok")
 
 
+async def test_on_the_embedded_profile_an_approval_made_elsewhere_is_found_in_the_database(
+    db_settings: dict[str, str | None],
+) -> None:
+    """Two processes with ``memory://`` each: the announcement cannot cross, the poll does."""
+    clock = SimulatedClock(DEFAULT_START)
+    settings = Settings.load(
+        **db_settings,
+        coord_url="memory://",
+        gateway=GatewaySettings(quota_keys=("workspace",)),
+        studio=StudioSettings(brands=("alpha",), auto_approve_quality=1.0),
+    )
+    async with (
+        Maestro.from_settings(settings, clock=clock) as home,
+        Maestro.from_settings(settings, clock=clock) as elsewhere,
+    ):
+        ws = (await home.tenancy.create_workspace("embedded-studio")).id
+        studio = await Studio.open(home, ws)
+        try:
+            assert (await studio.burst(clock.now())).held == 6
+            clock.advance(60)
+            held = await ItemStore(home.db, clock).list_items(ws, status="held")
+            stop, ready = asyncio.Event(), asyncio.Event()
+            done: list[JobDone] = []
+
+            def on_job(event: JobDone) -> None:
+                done.append(event)
+                stop.set()
+
+            running = asyncio.create_task(
+                run_studio(studio, stop, on_job=on_job, coord=home.coord, ready=ready)
+            )
+            await asyncio.wait_for(ready.wait(), timeout=10)
+            assert await studio_running(elsewhere.db, clock, ws)  # the API process knows
+            await decide_item(elsewhere, ws, held[-1].id, "approve", by="ops", note=None)
+            assert done == []  # the announcement stayed in the other process
+            clock.advance(settings.studio.approval_poll_seconds)
+            await asyncio.wait_for(running, timeout=10)
+        finally:
+            await studio.close()
+        assert [(d.job, d.result) for d in done] == [("release", 1)]
+        item = await ItemStore(elsewhere.db, clock).get(ws, held[-1].id)
+        assert (item.status, item.decided_by) == ("published", "ops")
+
+
 async def test_a_second_runner_of_the_same_workspace_is_refused(
     make_studio: StudioFactory,
 ) -> None:

@@ -2,8 +2,8 @@
 
 A proposal whose examined quality is not above ``studio.auto_approve_quality`` is
 held. ``approve`` marks it ``approved`` and a running studio publishes it at once
-(announced on the coordinator; else on its next retry tick, every 30 minutes by
-default); ``reject`` marks it ``rejected``. Only a
+(announced on the coordinator; else it finds it in the database within
+``studio.approval_poll_seconds``); ``reject`` marks it ``rejected``. Only a
 held item inside its approval window can be decided: the same decision again
 returns the item unchanged (200), anything else is a conflict (409: decided
 otherwise by a human or the timeout, window closed, never held). Another
@@ -142,7 +142,7 @@ async def approve_item(
     engine: EngineDep,
     body: ItemDecisionIn | None = None,
 ) -> StudioItemOut:
-    """Approve a held item; a running studio publishes it at once (else at its retry tick)."""
+    """Approve a held item; a running studio publishes it within seconds."""
     return await _decide(engine, workspace.id, item_id, "approve", body)
 
 
