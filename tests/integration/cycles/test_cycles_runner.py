@@ -160,15 +160,19 @@ async def test_an_approval_reaches_the_running_studio_at_once(
     assert len(others) == 5
 
 
-async def test_with_redis_an_approval_made_elsewhere_reaches_the_studio(
-    db_settings: dict[str, str | None], key_prefix: str
+@pytest.mark.parametrize("coordination", ["redis", "memory"])
+async def test_an_approval_made_in_another_process_reaches_the_running_studio(
+    db_settings: dict[str, str | None], key_prefix: str, coordination: str
 ) -> None:
-    """Two engines (an API replica and the studio's process) share only the database and Redis."""
-    require_server("redis", REDIS_URL, 6379)
+    """Two engines (an API replica and the studio's process) share the database, and Redis
+    or nothing: over Redis the announcement arrives; with ``memory://`` each, the poll of
+    the database finds the approval."""
+    if coordination == "redis":
+        require_server("redis", REDIS_URL, 6379)
     clock = SimulatedClock(DEFAULT_START)
     settings = Settings.load(
         **db_settings,
-        coord_url=REDIS_URL,
+        coord_url=REDIS_URL if coordination == "redis" else "memory://",
         key_prefix=key_prefix,
         gateway=GatewaySettings(quota_keys=("workspace",)),
         studio=StudioSettings(brands=("alpha",), auto_approve_quality=1.0),
@@ -177,7 +181,7 @@ async def test_with_redis_an_approval_made_elsewhere_reaches_the_studio(
         Maestro.from_settings(settings, clock=clock) as home,
         Maestro.from_settings(settings, clock=clock) as elsewhere,
     ):
-        ws = (await home.tenancy.create_workspace("redis-studio")).id
+        ws = (await home.tenancy.create_workspace("two-processes")).id
         studio = await Studio.open(home, ws)
         try:
             assert (await studio.burst(clock.now())).held == 6
@@ -194,57 +198,17 @@ async def test_with_redis_an_approval_made_elsewhere_reaches_the_studio(
                 run_studio(studio, stop, on_job=on_job, coord=home.coord, ready=ready)
             )
             await asyncio.wait_for(ready.wait(), timeout=10)
+            assert await studio_running(elsewhere.db, clock, ws)  # the API's process knows
             await decide_item(elsewhere, ws, held[-1].id, "approve", by="ops", note="ok")
+            if coordination == "memory":
+                assert done == []  # the announcement stayed in the API's process
+                clock.advance(settings.studio.approval_poll_seconds)
             await asyncio.wait_for(running, timeout=10)
         finally:
             await studio.close()
         assert [(d.job, d.result) for d in done] == [("release", 1)]
         item = await ItemStore(elsewhere.db, clock).get(ws, held[-1].id)
         assert (item.status, item.decided_by, item.note) == ("published", "ops", "ok")
-
-
-async def test_on_the_embedded_profile_an_approval_made_elsewhere_is_found_in_the_database(
-    db_settings: dict[str, str | None],
-) -> None:
-    """Two processes with ``memory://`` each: the announcement cannot cross, the poll does."""
-    clock = SimulatedClock(DEFAULT_START)
-    settings = Settings.load(
-        **db_settings,
-        coord_url="memory://",
-        gateway=GatewaySettings(quota_keys=("workspace",)),
-        studio=StudioSettings(brands=("alpha",), auto_approve_quality=1.0),
-    )
-    async with (
-        Maestro.from_settings(settings, clock=clock) as home,
-        Maestro.from_settings(settings, clock=clock) as elsewhere,
-    ):
-        ws = (await home.tenancy.create_workspace("embedded-studio")).id
-        studio = await Studio.open(home, ws)
-        try:
-            assert (await studio.burst(clock.now())).held == 6
-            clock.advance(60)
-            held = await ItemStore(home.db, clock).list_items(ws, status="held")
-            stop, ready = asyncio.Event(), asyncio.Event()
-            done: list[JobDone] = []
-
-            def on_job(event: JobDone) -> None:
-                done.append(event)
-                stop.set()
-
-            running = asyncio.create_task(
-                run_studio(studio, stop, on_job=on_job, coord=home.coord, ready=ready)
-            )
-            await asyncio.wait_for(ready.wait(), timeout=10)
-            assert await studio_running(elsewhere.db, clock, ws)  # the API process knows
-            await decide_item(elsewhere, ws, held[-1].id, "approve", by="ops", note=None)
-            assert done == []  # the announcement stayed in the other process
-            clock.advance(settings.studio.approval_poll_seconds)
-            await asyncio.wait_for(running, timeout=10)
-        finally:
-            await studio.close()
-        assert [(d.job, d.result) for d in done] == [("release", 1)]
-        item = await ItemStore(elsewhere.db, clock).get(ws, held[-1].id)
-        assert (item.status, item.decided_by) == ("published", "ops")
 
 
 async def test_a_second_runner_of_the_same_workspace_is_refused(
