@@ -267,7 +267,7 @@ async def test_a_studio_whose_lease_is_taken_over_stops(make_studio: StudioFacto
         with pytest.raises(ConflictError) as caught:
             async with claim(engine.db, ws, engine.clock, asyncio.Event()):
                 pass
-        assert f":{os.getpid()}:" in caught.value.message  # names the process that runs it
+        assert f"process {os.getpid()} on " in caught.value.message  # names who runs it
         # Another process takes over, as if this one had stalled past the lease.
         async with engine.db.write() as session:
             await session.execute(delete(StudioRunnerRow).where(StudioRunnerRow.workspace_id == ws))
