@@ -66,7 +66,7 @@ def replay(
     """The learner ``learner`` choosing on the studio's slots.
 
     ``learner``: ``linear`` (the studio's default policy), ``formula``
-    (:class:`FormulaThompson`, a ceiling) or the name of a plain bandit.
+    (:class:`FormulaThompson`, a reference) or the name of a plain bandit.
 
     ``lag``: instead of learning, choose the best strategy in the truth of ``lag``
     days earlier (an oracle that is told the truth late: a ceiling for learners).
@@ -132,9 +132,10 @@ class FormulaThompson:
     ``mu + amplitude * (sin(2 pi t / period + phase) - sin(phase))`` with ``mu`` drawn
     from ``N(0, strategy_spread)`` and the period from the simulator's range. It keeps
     the exact posterior over ``(mu, phase, period)`` on a grid per brand and strategy
-    and chooses by Thompson sampling. No product can know this much; what it earns
-    bounds what any learner earns on the same evidence. Drifting and stationary
-    audiences only (a switch is not in the formula).
+    and chooses by Thompson sampling. No product can know this much, so what it earns
+    is a reference for what a learner can earn on the same evidence (a reference,
+    not a proof: Thompson sampling is not the optimal policy). Drifting and
+    stationary audiences only (a switch is not in the formula).
     """
 
     MU_POINTS, PHASE_POINTS, PERIOD_POINTS = 81, 32, 15
