@@ -97,7 +97,7 @@ async def decide_item(
     if item.status == "approved":
         try:
             await engine.coord.publish(approvals_channel(engine.coord, workspace_id), item.id)
-        except Exception:  # the decision stands; the retry tick publishes it
+        except Exception:  # the decision stands; the studio's poll of the database finds it
             log.warning("could not announce approved item %s", item.id, exc_info=True)
     return item
 
