@@ -10,9 +10,10 @@ burst. It is how the defaults of :mod:`maestro.learning.bandits.linear` were cho
 the real benchmark remains the measurement.
 
 Run ``python -m maestro.bench.studio_replay [seeds]`` for the table of the
-learners below on both audiences, and with ``--ceiling`` for the learner against
-two ceilings, by drift speed (``bench/results/studio_ceiling.md``): oracles told
-the truth late, and a learner told the simulator's formula (:class:`FormulaThompson`).
+learners below on both audiences, and with ``--ceiling [--plot]`` for the learner
+against two references, by drift speed (``bench/results/studio_ceiling.md`` and
+``.png``): oracles told the truth late, and a learner told the simulator's formula
+(:class:`FormulaThompson`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import mean
 from typing import Any
 
@@ -34,7 +36,16 @@ from maestro.learning.bandits import LinearThompson, make_policy
 from maestro.learning.kalman import Array
 from maestro.sim.audience import DEFAULT_DRIFT_PERIOD_DAYS, AudienceSimulator, Mode
 
-__all__ = ["FormulaThompson", "Replay", "ceiling", "recovery", "replay"]
+__all__ = [
+    "CeilingRow",
+    "FormulaThompson",
+    "Replay",
+    "ceiling",
+    "ceiling_rows",
+    "plot_ceiling",
+    "recovery",
+    "replay",
+]
 
 STRATEGIES = tuple(s.name for s in DEFAULT_STRATEGIES)
 AGENTS = 6
@@ -250,36 +261,61 @@ def _replay(job: tuple[Mode, int, str, dict[str, Any]]) -> Replay:
     return replay(mode, seed, learner, **kw)
 
 
-def ceiling(seeds: range, processes: int = 2) -> str:
-    """Markdown: the learner against two ceilings, by how fast the audience drifts.
+@dataclass(frozen=True)
+class CeilingRow:
+    """One audience of :func:`ceiling_rows`: shares of the slot oracle, means over seeds."""
+
+    audience: str
+    period: str
+    """Drift period range in days, or ``-``."""
+    learner: float
+    learner_after_week: float
+    formula: float | None
+    """:class:`FormulaThompson` (None on a switching audience)."""
+    late: tuple[float, ...]
+    """Oracles told the truth ``CEILING_LAGS`` days late."""
+
+
+def ceiling_rows(seeds: range, processes: int = 2) -> list[CeilingRow]:
+    """The learner against two references, by how fast the audience drifts.
 
     The target of 90% of the oracle is a question of evidence per change: 6 posts
-    per brand and day, 30% noise, 8 strategies. This table shows what the learner
-    earns as the drift slows (over the whole run, and from its second week on, once
-    the cold start is behind it), what a learner told the simulator's formula earns
-    on the same evidence (:class:`FormulaThompson`), and what perfect knowledge
-    ``lag`` days old earns.
+    per brand and day, 30% noise, 8 strategies. Per audience: what the learner earns
+    (over the whole run, and from its second week on, once the cold start is behind
+    it), what a learner told the simulator's formula earns on the same evidence
+    (:class:`FormulaThompson`), and what perfect knowledge ``lag`` days old earns.
     """
-    pool = ProcessPoolExecutor(processes)
+    with ProcessPoolExecutor(processes) as pool:
 
-    def runs(mode: Mode, learner: str = "linear", **kw: Any) -> list[Replay]:
-        return list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
+        def share(mode: Mode, learner: str = "linear", **kw: Any) -> list[Replay]:
+            return list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
 
-    def row(mode: Mode, **kw: Any) -> list[str]:
-        linear = runs(mode, **kw)
-        cells = [
-            f"{mean(r.vs_oracle for r in linear):.1%}",
-            f"{mean(mean(r.daily[7:]) for r in linear):.1%}",
-        ]
-        if mode == "switching":
-            cells.append("-")
-        else:
-            cells.append(f"{mean(r.vs_oracle for r in runs(mode, 'formula', **kw)):.1%}")
-        for lag in CEILING_LAGS:
-            late = runs(mode, lag=lag, **kw)
-            cells.append(f"{mean(r.vs_oracle for r in late):.1%}")
-        return cells
+        def row(audience: str, period: str, mode: Mode, **kw: Any) -> CeilingRow:
+            linear = share(mode, **kw)
+            formula = None if mode == "switching" else share(mode, "formula", **kw)
+            return CeilingRow(
+                audience,
+                period,
+                mean(r.vs_oracle for r in linear),
+                mean(mean(r.daily[7:]) for r in linear),
+                None if formula is None else mean(r.vs_oracle for r in formula),
+                tuple(mean(r.vs_oracle for r in share(mode, lag=g, **kw)) for g in CEILING_LAGS),
+            )
 
+        rows = []
+        for low, high in CEILING_PERIODS:
+            period = (float(low), float(high))
+            default = " (default)" if period == DEFAULT_DRIFT_PERIOD_DAYS else ""
+            rows.append(
+                row("drifting", f"{low:g}-{high:g}{default}", "drifting", drift_period_days=period)
+            )
+        rows.append(row(f"switching (day {SWITCH_DAY})", "-", "switching"))
+        rows.append(row("stationary", "-", "stationary"))
+        return rows
+
+
+def ceiling(rows: list[CeilingRow], seeds: range) -> str:
+    """Markdown table of :func:`ceiling_rows`."""
     head = [
         "learner",
         "learner, days 8-28",
@@ -293,19 +329,62 @@ def ceiling(seeds: range, processes: int = 2) -> str:
         "| audience | drift period (days) | " + " | ".join(head) + " |",
         "|---|---|" + "---:|" * len(head),
     ]
-    with pool:
-        for low, high in CEILING_PERIODS:
-            period = (float(low), float(high))
-            cells = row("drifting", drift_period_days=period)
-            default = " (default)" if period == DEFAULT_DRIFT_PERIOD_DAYS else ""
-            lines.append(f"| drifting | {low:g}-{high:g}{default} | " + " | ".join(cells) + " |")
-        others: tuple[tuple[Mode, str], ...] = (
-            ("switching", f"switching (day {SWITCH_DAY})"),
-            ("stationary", "stationary"),
-        )
-        for mode, label in others:
-            lines.append(f"| {label} | - | " + " | ".join(row(mode)) + " |")
+    for r in rows:
+        cells = [r.learner, r.learner_after_week, r.formula, *r.late]
+        text = ["-" if c is None else f"{c:.1%}" for c in cells]
+        lines.append(f"| {r.audience} | {r.period} | " + " | ".join(text) + " |")
     return "\n".join(lines) + "\n"
+
+
+def plot_ceiling(rows: list[CeilingRow], path: Path, target: float = 0.9) -> Path:
+    """The drifting and stationary rows as lines against the target (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [r for r in rows if r.formula is not None]
+    x = list(range(len(shown)))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for g, lag in enumerate(CEILING_LAGS):
+        label = f"oracle told the truth {lag} day{'s' * (lag > 1)} late"
+        ax.plot(x, [r.late[g] for r in shown], color="#8d99ae", lw=1, ls=":", marker=".")
+        ax.annotate(
+            label,
+            (x[1], shown[1].late[g]),
+            fontsize=7,
+            color="#5c677d",
+            xytext=(4, 2),
+            textcoords="offset points",
+        )
+    ax.plot(
+        x,
+        [r.formula or 0.0 for r in shown],
+        color="#2a9d8f",
+        marker="o",
+        label="learner told the simulator's formula",
+    )
+    ax.plot(
+        x,
+        [r.learner for r in shown],
+        color="#e76f51",
+        lw=2,
+        marker="o",
+        label="Maestro's learner (linear-thompson)",
+    )
+    ax.axhline(target, color="#c1121f", lw=1, ls="--", label=f"target {target:.0%}")
+    ax.set_xticks(x, [r.period if r.period != "-" else r.audience for r in shown], fontsize=8)
+    ax.set_xlabel("drift period of each strategy's effect (days)")
+    ax.set_ylabel("share of the oracle's engagement")
+    lowest = min(min(r.learner, r.formula or 1.0, *r.late) for r in shown)
+    ax.set_ylim(min(0.75, lowest - 0.02), 1.01)
+    ax.set_title("Studio replay: what the evidence allows, by drift speed", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def main(seeds: range) -> None:
@@ -320,9 +399,13 @@ def main(seeds: range) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--ceiling"]
+    flags = {"--ceiling", "--plot"}
+    args = [a for a in sys.argv[1:] if a not in flags]
     chosen = range(1, 1 + (int(args[0]) if args else 16))
     if "--ceiling" in sys.argv:
-        print(ceiling(chosen), end="")
+        found = ceiling_rows(chosen)
+        print(ceiling(found, chosen), end="")
+        if "--plot" in sys.argv:
+            print(f"plot: {plot_ceiling(found, Path('bench/results/studio_ceiling.png'))}")
     else:
         main(chosen)

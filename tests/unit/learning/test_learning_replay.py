@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from statistics import mean
 
 import pytest
 
-from maestro.bench.studio_replay import DAYS, recovery, replay
+from maestro.bench.studio_replay import (
+    DAYS,
+    CeilingRow,
+    ceiling,
+    plot_ceiling,
+    recovery,
+    replay,
+)
 
 
 def test_replay_is_deterministic_and_scores_against_the_oracle() -> None:
@@ -47,3 +55,19 @@ def test_a_learner_told_the_formula_learns_and_knows_no_switches() -> None:
     assert mean(told.daily[-7:]) > 0.9
     with pytest.raises(ValueError, match="drifting and stationary"):
         replay("switching", 3, "formula")
+
+
+def test_the_ceiling_renders_as_a_table_and_a_plot(tmp_path: Path) -> None:
+    rows = [
+        CeilingRow("drifting", "14-42 (default)", 0.84, 0.86, 0.88, (0.99, 0.97, 0.94)),
+        CeilingRow("switching (day 14)", "-", 0.86, 0.88, None, (0.98, 0.96, 0.95)),
+        CeilingRow("stationary", "-", 0.9, 0.93, 0.945, (1.0, 1.0, 1.0)),
+    ]
+    table = ceiling(rows, range(1, 17)).splitlines()
+    assert table[0].startswith("Studio replay (16 seeds")
+    assert table[-3] == (
+        "| drifting | 14-42 (default) | 84.0% | 86.0% | 88.0% | 99.0% | 97.0% | 94.0% |"
+    )
+    assert "| switching (day 14) | - | 86.0% | 88.0% | - |" in table[-2]
+    png = plot_ceiling(rows, tmp_path / "ceiling.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
