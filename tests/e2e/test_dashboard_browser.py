@@ -38,6 +38,8 @@ from maestro.agents.strategies import DEFAULT_STRATEGIES
 from maestro.api.app import create_app
 from maestro.config import Settings
 from maestro.cycles.items import ItemRecord, ItemStore, NewItem
+from maestro.cycles.lease import StudioLease
+from maestro.cycles.runner import LEASE_SECONDS
 from maestro.engine import Maestro
 from maestro.learning.bandits.linear import LinearThompson
 from maestro.learning.bandits.stationary import Thompson
@@ -555,6 +557,29 @@ def test_held_content_shows_each_item_and_approves_or_rejects_it_from_the_page(
         "dashboard",
     )
     assert _item(site, site.workspace, first.id).status == "approved", "the reject left it alone"
+
+
+def test_the_held_panel_names_the_process_running_the_studio(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    workspace, key = _other_workspace(site, "running-studio")
+    item = _hold(site, workspace, "sleep")
+
+    async def run_studio_elsewhere(engine: Maestro) -> bool:
+        # The lease 'maestro studio run' holds; it lapses after the test (the workspace is ours).
+        return await StudioLease(engine.db, engine.clock, workspace).acquire(LEASE_SECONDS)
+
+    assert _on_engine(site, run_studio_elsewhere)
+    _connect(page, site, key)
+    page.get_by_label("every 5 s").uncheck()
+    panel = page.locator("#panel-held")
+    expect(panel).to_contain_text(
+        f"The studio is running (process {os.getpid()} on {socket.gethostname()} since "
+    )
+    _held_row(page, item).get_by_role("button", name="Approve").click()
+    expect(panel.locator(".notice")).to_have_text(
+        "Approved the fitbrand post on “sleep”: the running studio publishes it now."
+    )
 
 
 def test_a_held_item_decided_elsewhere_shows_the_servers_409_message(site: Site, page: Any) -> None:

@@ -34,6 +34,14 @@ class Runner:
     claimed_at: datetime
     expires_at: datetime
 
+    @property
+    def host(self) -> str:
+        return self.holder.rsplit(":", 2)[0]
+
+    @property
+    def pid(self) -> int:
+        return int(self.holder.rsplit(":", 2)[1])
+
 
 def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

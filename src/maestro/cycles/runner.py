@@ -118,10 +118,7 @@ async def claim(
     lease = StudioLease(db, clock, workspace_id)
     if not await lease.acquire(LEASE_SECONDS):
         runner = await current_runner(db, clock, workspace_id)
-        who = ""
-        if runner is not None:
-            host, pid, _nonce = runner.holder.rsplit(":", 2)
-            who = f" (process {pid} on {host})"
+        who = "" if runner is None else f" (process {runner.pid} on {runner.host})"
         raise ConflictError(
             f"the studio of workspace {workspace_id!r} is already running{who}; if that "
             f"process died, its claim lapses within {LEASE_SECONDS:g} s",

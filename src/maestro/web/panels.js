@@ -259,7 +259,10 @@ function heldLoader(reload) {
       }),
     `${fmt.int(list.length)} held, newest first${more}. What nobody decides before its window ` +
       "closes gets the studio's timeout outcome. " +
-      (studio.running ? "The studio is running." : "No studio is running for this workspace."));
+      (studio.runner
+        ? `The studio is running (process ${studio.runner.pid} on ${studio.runner.host} since ` +
+          `${fmt.time(studio.runner.since)}).`
+        : "No studio is running for this workspace."));
   };
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -245,14 +246,20 @@ async def test_the_api_says_whether_the_studio_runs(make_studio: StudioFactory) 
             body: dict[str, object] = r.json()
             return body
 
-    assert await status(ws) == {"running": False, "items": {}}
+    assert await status(ws) == {"running": False, "runner": None, "items": {}}
     await studio.burst(engine.clock.now())
     engine.clock.advance(60)
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(run_studio(studio, stop, coord=engine.coord, ready=ready))
     await asyncio.wait_for(ready.wait(), timeout=10)
-    assert await status(ws) == {"running": True, "items": {"published": 6}}
-    assert await status(other) == {"running": False, "items": {}}  # its own studio, not ours
+    now = await status(ws)
+    runner = now.pop("runner")
+    assert now == {"running": True, "items": {"published": 6}}
+    assert isinstance(runner, dict) and runner["pid"] == os.getpid()
+    assert runner["host"] == socket.gethostname()
+    assert runner["since"] < runner["lease_until"]
+    other_status = await status(other)  # its own studio, not ours
+    assert other_status == {"running": False, "runner": None, "items": {}}
     stop.set()
     await asyncio.wait_for(running, timeout=10)
     assert (await status(ws))["running"] is False

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from maestro.api.deps import CurrentWorkspace, EngineDep
 from maestro.cycles.beliefs import brand_beliefs
 from maestro.cycles.items import Decision, ItemRecord, ItemStore
-from maestro.cycles.runner import decide_item, studio_running
+from maestro.cycles.lease import current_runner
+from maestro.cycles.runner import decide_item
 from maestro.engine import Maestro
 from maestro.learning.policy_store import PolicyStore
 
@@ -65,11 +66,18 @@ def item_out(r: ItemRecord) -> StudioItemOut:
     return StudioItemOut.model_validate(r, from_attributes=True)
 
 
+class StudioRunnerOut(BaseModel):
+    host: str
+    pid: int
+    since: datetime = Field(description="When this process claimed the workspace's studio.")
+    lease_until: datetime = Field(description="When its lease lapses unless renewed (every 20 s).")
+
+
 class StudioStatusOut(BaseModel):
     running: bool = Field(
-        description="A 'maestro studio run' of this workspace holds its lease (seen through "
-        "Redis from any process; with memory:// only from the same process)."
+        description="A 'maestro studio run' of this workspace holds its lease, in any process."
     )
+    runner: StudioRunnerOut | None = Field(description="The process that runs it, if one does.")
     items: dict[str, int] = Field(description="Items by status (held, published, ...).")
 
 
@@ -77,8 +85,15 @@ class StudioStatusOut(BaseModel):
 async def studio_status(workspace: CurrentWorkspace, engine: EngineDep) -> StudioStatusOut:
     """Whether the workspace's studio runs, and its items by status."""
     counts = await ItemStore(engine.db, engine.clock).counts(workspace.id)
-    running = await studio_running(engine.db, engine.clock, workspace.id)
-    return StudioStatusOut(running=running, items=counts)
+    found = await current_runner(engine.db, engine.clock, workspace.id)
+    runner = (
+        None
+        if found is None
+        else StudioRunnerOut(
+            host=found.host, pid=found.pid, since=found.claimed_at, lease_until=found.expires_at
+        )
+    )
+    return StudioStatusOut(running=runner is not None, runner=runner, items=counts)
 
 
 class StrategyBeliefOut(BaseModel):
