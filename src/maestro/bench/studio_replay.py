@@ -10,10 +10,10 @@ burst. It is how the defaults of :mod:`maestro.learning.bandits.linear` were cho
 the real benchmark remains the measurement.
 
 Run ``python -m maestro.bench.studio_replay [seeds]`` for the table of the
-learners below on both audiences, and with ``--ceiling [--plot]`` for the learner
-against two references, by drift speed (``bench/results/studio_ceiling.md`` and
-``.png``): oracles told the truth late, and a learner told the simulator's formula
-(:class:`FormulaThompson`).
+learners on both audiences (``bench/results/studio_replay.md``), and with
+``--ceiling [--plot]`` for the learner against two references, by drift speed
+(``bench/results/studio_ceiling.md`` and ``.png``): oracles told the truth late,
+and a learner told the simulator's formula (:class:`FormulaThompson`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ __all__ = [
     "Replay",
     "ceiling",
     "ceiling_rows",
+    "learners",
     "plot_ceiling",
     "recovery",
     "replay",
@@ -72,6 +73,7 @@ def replay(
     *,
     drift_period_days: tuple[float, float] = DEFAULT_DRIFT_PERIOD_DAYS,
     lag: int | None = None,
+    homogeneous: bool = False,
     **params: Any,
 ) -> Replay:
     """The learner ``learner`` choosing on the studio's slots.
@@ -81,6 +83,8 @@ def replay(
 
     ``lag``: instead of learning, choose the best strategy in the truth of ``lag``
     days earlier (an oracle that is told the truth late: a ceiling for learners).
+    ``homogeneous``: a brand's whole burst follows its first draw (the baseline
+    population of the studio benchmark) instead of each post drawing anew.
     """
     names = list(DEFAULT_BRANDS)[:BRANDS]
     topics: list[str] = []  # in order of first appearance, as the studio's simulator sink
@@ -111,7 +115,9 @@ def replay(
                 topic = brand_topics[(day + i + b) % len(brand_topics)]
                 quality = float(rng.uniform(0.8, 1.0))
                 values = [truth.expected(brand, s, topic, 0, quality, t) for s in STRATEGIES]
-                if lag is None:
+                if homogeneous and pending:
+                    arm = pending[0]
+                elif lag is None:
                     arm = choose(b, t, pending, topic, quality)
                 else:
                     late = max(0.0, t - lag)
@@ -387,15 +393,39 @@ def plot_ceiling(rows: list[CeilingRow], path: Path, target: float = 0.9) -> Pat
     return path
 
 
-def main(seeds: range) -> None:
-    for learner in ("adaptive", "linear"):
-        drifting = [replay("drifting", s, learner) for s in seeds]
-        switching = [replay("switching", s, learner) for s in seeds]
-        print(
-            f"{learner:10} drifting {mean(r.vs_oracle for r in drifting):.3f} "
-            f"switching {mean(r.vs_oracle for r in switching):.3f} "
-            f"recovery {mean(recovery(r.daily) for r in switching):.1f} days"
-        )
+def learners(seeds: range, processes: int = 2) -> str:
+    """Markdown: the studio's learner against the earlier bandit and the homogeneous
+    population (one draw per brand and burst), on both audiences, with recovery after
+    the switch at day ``SWITCH_DAY`` (days until the 3-day mean, or a single day, is
+    back at 90% of the week before) and the share of the oracle in the week after it."""
+    contestants: tuple[tuple[str, str, dict[str, Any]], ...] = (
+        ("linear-thompson (the studio)", "linear", {}),
+        ("linear-thompson, homogeneous", "linear", {"homogeneous": True}),
+        ("adaptive bandit (before)", "adaptive", {}),
+    )
+    lines = [
+        f"Studio replay ({len(seeds)} seeds, {DAYS} days, {BRANDS} brands x {AGENTS} posts a day,"
+        f" switch at day {SWITCH_DAY}): share of the slot oracle's engagement.",
+        "",
+        "| learner | drifting | switching | recovery, days (3-day mean) | recovery, days "
+        "(single day) | week after the switch |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    with ProcessPoolExecutor(processes) as pool:
+        for label, learner, kw in contestants:
+            drifting, switching = (
+                list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
+                for mode in ("drifting", "switching")
+            )
+            cells = [
+                f"{mean(r.vs_oracle for r in drifting):.1%}",
+                f"{mean(r.vs_oracle for r in switching):.1%}",
+                f"{mean(recovery(r.daily) for r in switching):.1f}",
+                f"{mean(recovery(r.daily, hold=1) for r in switching):.1f}",
+                f"{mean(mean(r.daily[SWITCH_DAY : SWITCH_DAY + 7]) for r in switching):.1%}",
+            ]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
@@ -408,4 +438,4 @@ if __name__ == "__main__":
         if "--plot" in sys.argv:
             print(f"plot: {plot_ceiling(found, Path('bench/results/studio_ceiling.png'))}")
     else:
-        main(chosen)
+        print(learners(chosen), end="")

@@ -71,3 +71,10 @@ def test_the_ceiling_renders_as_a_table_and_a_plot(tmp_path: Path) -> None:
     assert "| switching (day 14) | - | 86.0% | 88.0% | - |" in table[-2]
     png = plot_ceiling(rows, tmp_path / "ceiling.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_homogeneous_population_earns_less_than_the_studio_around_a_switch() -> None:
+    studio = replay("switching", 5)
+    homogeneous = replay("switching", 5, homogeneous=True)
+    assert studio != homogeneous
+    assert homogeneous.vs_oracle < studio.vs_oracle
