@@ -258,7 +258,7 @@ def recovery(daily: list[float], hold: int = 3, switch: int = SWITCH_DAY) -> int
 
 
 CEILING_PERIODS: tuple[tuple[float, float], ...] = ((7, 21), (14, 42), (28, 84), (56, 168))
-"""Drift periods (days) for :func:`ceiling`: twice as fast as the default, it, 2x and 4x slower."""
+"""Drift periods (days) of :func:`ceiling_rows`: 2x faster than the default, it, 2x, 4x slower."""
 CEILING_LAGS = (1, 2, 3)
 
 
