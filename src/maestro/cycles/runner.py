@@ -48,7 +48,6 @@ __all__ = [
     "claim",
     "decide_item",
     "run_studio",
-    "studio_running",
 ]
 
 log = logging.getLogger("maestro.cycles")
@@ -69,11 +68,6 @@ class JobDone:
 
 
 Listener = Callable[[JobDone], None]
-
-
-async def studio_running(db: Database, clock: Clock, workspace_id: str) -> bool:
-    """Whether a studio of ``workspace_id`` runs (holds a live lease), in any process."""
-    return await current_runner(db, clock, workspace_id) is not None
 
 
 def approvals_channel(coord: Coordinator, workspace_id: str) -> str:

@@ -26,7 +26,6 @@ from maestro.cycles.runner import (
     claim,
     decide_item,
     run_studio,
-    studio_running,
 )
 from maestro.cycles.settings import StudioSettings
 from maestro.cycles.simclock import SimulatedClock
@@ -199,7 +198,9 @@ async def test_an_approval_made_in_another_process_reaches_the_running_studio(
                 run_studio(studio, stop, on_job=on_job, coord=home.coord, ready=ready)
             )
             await asyncio.wait_for(ready.wait(), timeout=10)
-            assert await studio_running(elsewhere.db, clock, ws)  # the API's process knows
+            assert (
+                await current_runner(elsewhere.db, clock, ws) is not None
+            )  # the API's process knows
             await decide_item(elsewhere, ws, held[-1].id, "approve", by="ops", note="ok")
             if coordination == "memory":
                 assert done == []  # the announcement stayed in the API's process
@@ -278,7 +279,7 @@ async def test_a_studio_whose_lease_is_taken_over_stops(make_studio: StudioFacto
         # Another process takes over, as if this one had stalled past the lease.
         async with engine.db.write() as session:
             await session.execute(delete(StudioRunnerRow).where(StudioRunnerRow.workspace_id == ws))
-        assert not await studio_running(engine.db, engine.clock, ws)
+        assert await current_runner(engine.db, engine.clock, ws) is None
         successor = StudioLease(engine.db, engine.clock, ws)
         assert await successor.acquire(LEASE_SECONDS)
         assert not stop.is_set()
@@ -303,20 +304,20 @@ async def test_engines_sharing_only_the_database_see_one_runner(
         elsewhere = (await one.tenancy.create_workspace("elsewhere")).id
         stop = asyncio.Event()
         async with claim(one.db, ws, clock, stop):
-            assert await studio_running(other.db, clock, ws)
-            assert not await studio_running(other.db, clock, elsewhere)
+            assert await current_runner(other.db, clock, ws) is not None
+            assert await current_runner(other.db, clock, elsewhere) is None
             with pytest.raises(ConflictError, match="already running"):
                 async with claim(other.db, ws, clock, asyncio.Event()):
                     pass
             async with claim(other.db, elsewhere, clock, asyncio.Event()):
                 pass  # another workspace's studio is not ours to block
-        assert not await studio_running(other.db, clock, ws)
+        assert await current_runner(other.db, clock, ws) is None
         async with claim(other.db, ws, clock, asyncio.Event()):  # released: free again
-            assert await studio_running(one.db, clock, ws)
+            assert await current_runner(one.db, clock, ws) is not None
         crashed = StudioLease(one.db, clock, ws)  # acquired, then never renewed nor released
         assert await crashed.acquire(LEASE_SECONDS)
         assert not await StudioLease(other.db, clock, ws).acquire(LEASE_SECONDS)
         clock.advance(LEASE_SECONDS)
-        assert not await studio_running(other.db, clock, ws)
+        assert await current_runner(other.db, clock, ws) is None
         assert await StudioLease(other.db, clock, ws).acquire(LEASE_SECONDS)
         assert not await crashed.extend(LEASE_SECONDS)  # it has lost the lease for good
