@@ -267,6 +267,13 @@ def _replay(job: tuple[Mode, int, str, dict[str, Any]]) -> Replay:
     return replay(mode, seed, learner, **kw)
 
 
+def _over_seeds(
+    pool: ProcessPoolExecutor, seeds: range, mode: Mode, learner: str = "linear", **kw: Any
+) -> list[Replay]:
+    """:func:`replay` on every seed, in the pool's processes."""
+    return list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
+
+
 @dataclass(frozen=True)
 class CeilingRow:
     """One audience of :func:`ceiling_rows`: shares of the slot oracle, means over seeds."""
@@ -293,19 +300,21 @@ def ceiling_rows(seeds: range, processes: int = 2) -> list[CeilingRow]:
     """
     with ProcessPoolExecutor(processes) as pool:
 
-        def share(mode: Mode, learner: str = "linear", **kw: Any) -> list[Replay]:
-            return list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
-
         def row(audience: str, period: str, mode: Mode, **kw: Any) -> CeilingRow:
-            linear = share(mode, **kw)
-            formula = None if mode == "switching" else share(mode, "formula", **kw)
+            linear = _over_seeds(pool, seeds, mode, **kw)
+            formula = (
+                None if mode == "switching" else _over_seeds(pool, seeds, mode, "formula", **kw)
+            )
             return CeilingRow(
                 audience,
                 period,
                 mean(r.vs_oracle for r in linear),
                 mean(mean(r.daily[7:]) for r in linear),
                 None if formula is None else mean(r.vs_oracle for r in formula),
-                tuple(mean(r.vs_oracle for r in share(mode, lag=g, **kw)) for g in CEILING_LAGS),
+                tuple(
+                    mean(r.vs_oracle for r in _over_seeds(pool, seeds, mode, lag=g, **kw))
+                    for g in CEILING_LAGS
+                ),
             )
 
         rows = []
@@ -414,8 +423,7 @@ def learners(seeds: range, processes: int = 2) -> str:
     with ProcessPoolExecutor(processes) as pool:
         for label, learner, kw in contestants:
             drifting, switching = (
-                list(pool.map(_replay, [(mode, s, learner, kw) for s in seeds]))
-                for mode in ("drifting", "switching")
+                _over_seeds(pool, seeds, mode, learner, **kw) for mode in ("drifting", "switching")
             )
             cells = [
                 f"{mean(r.vs_oracle for r in drifting):.1%}",
